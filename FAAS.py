@@ -1,0 +1,155 @@
+"""FAAS launcher and CLI.
+
+    python FAAS.py [--config FILE]          run the pipeline (default config/faas.yaml)
+    python FAAS.py check-config FILE        validate a config and exit (0 ok, 2 bad)
+
+Running starts an embedded Redis when the config names none, then each stage as its own
+process (`analyzer.replicas` analyzers), restarts crashed stages with backoff, prints a compact
+status, and on Ctrl-C stops ingest first, drains for a bounded time, stops the rest, exits 0.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from common.backoff import Backoff
+from common.config import FaasConfig, load_config
+from common.logs import setup_logging
+from common.streams import connect
+from common.yamlsource import ConfigError
+from launcher.embedded_redis import EmbeddedRedis, EmbeddedRedisError
+from launcher.status import StatusReader, format_line
+from launcher.supervisor import StageProcess, Supervisor
+
+ROOT = Path(__file__).resolve().parent
+DEFAULT_CONFIG = ROOT / "config" / "faas.yaml"
+STOP_ORDER = ("ingest", "detector", "analyzer", "aggregator")
+log = logging.getLogger("faas")
+
+
+def _load_or_exit(path: Path) -> FaasConfig:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def check_config(path: Path) -> int:
+    config = _load_or_exit(path)
+    cameras = ", ".join(f"{c.id} ({c.safe_url})" for c in config.cameras) or "none"
+    print(f"{path}: ok; cameras: {cameras}; detector: {config.detector.backend.type}; "
+          f"analyzer: {config.analyzer.backend.type} x{config.analyzer.replicas}; engine: {config.engine}")
+    return 0
+
+
+def stage_processes(config: FaasConfig, config_path: Path, redis_url: str) -> list[StageProcess]:
+    def argv(stage: str, replica: int = 0) -> list[str]:
+        return [sys.executable, "-m", f"services.{stage}", "--config", str(config_path),
+                "--redis-url", redis_url, "--replica", str(replica)]
+
+    cap = config.launcher.max_restart_delay
+    plan = [("ingest", 0), ("detector", 0), ("aggregator", 0)]
+    plan += [("analyzer", i) for i in range(config.analyzer.replicas)]
+    return [
+        StageProcess(name=stage if stage != "analyzer" else f"analyzer-{i}", stage=stage,
+                     argv=argv(stage, i), backoff=Backoff(base=1.0, cap=cap))
+        for stage, i in plan
+    ]
+
+
+def run(config_path: Path) -> int:
+    config_path = config_path.resolve()
+    config = _load_or_exit(config_path)
+    setup_logging(config.log_level, process="launcher")
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        if stop.is_set():
+            log.warning("second signal: exiting now")
+            os._exit(1)
+        log.info("signal %d: stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    embedded = None
+    redis_url = config.redis.url
+    try:
+        if not redis_url:
+            embedded = EmbeddedRedis(Path(config.redis.data_dir))
+            try:
+                redis_url = embedded.start()
+            except EmbeddedRedisError as exc:
+                print(f"FAAS: {exc}", file=sys.stderr)
+                return 1
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+        supervisor = Supervisor(stage_processes(config, config_path, redis_url), env)
+        status = StatusReader(config, connect(redis_url))
+        _supervise(config, supervisor, status, stop)
+        _stop_in_order(config, supervisor, status)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    log.info("stopped")
+    return 0
+
+
+def _supervise(config: FaasConfig, supervisor: Supervisor, status: StatusReader,
+               stop: threading.Event) -> None:
+    next_status = 0.0
+    while not stop.is_set():
+        supervisor.poll()
+        if time.monotonic() >= next_status:
+            next_status = time.monotonic() + config.launcher.status_interval
+            try:
+                log.info("%s", format_line(status.read(supervisor)))
+            except Exception as exc:  # noqa: BLE001 - status is best effort, never fatal
+                log.warning("status unavailable: %s", exc)
+        stop.wait(0.5)
+
+
+def _stop_in_order(config: FaasConfig, supervisor: Supervisor, status: StatusReader) -> None:
+    """Ingest first, so no new frames arrive; then let the queues drain for a bounded time."""
+    supervisor.stopping = True
+    timeout = config.launcher.stop_timeout
+    supervisor.stop_stage("ingest", timeout)
+    deadline = time.monotonic() + config.launcher.drain_timeout
+    while time.monotonic() < deadline:
+        try:
+            lag = status.total_lag()
+        except Exception as exc:  # noqa: BLE001 - a dead Redis ends the drain, not the stop
+            log.warning("drain: cannot read lag (%s)", exc)
+            break
+        if lag == 0:
+            break
+        supervisor.poll()
+        time.sleep(0.2)
+    for stage in STOP_ORDER[1:]:
+        supervisor.stop_stage(stage, timeout)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["check-config"]:
+        parser = argparse.ArgumentParser(prog="FAAS.py check-config")
+        parser.add_argument("config", type=Path)
+        return check_config(parser.parse_args(argv[1:]).config)
+    if argv[:1] == ["run"]:
+        argv = argv[1:]
+    parser = argparse.ArgumentParser(prog="FAAS.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    return run(parser.parse_args(argv).config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""What every FAAS stage shares: config, Redis, messages, the worker loop, metrics, imaging."""

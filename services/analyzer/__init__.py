@@ -1,0 +1,1 @@
+"""Analyzer stage: face crops in, age/gender/emotion/race out. Scale out by running more."""

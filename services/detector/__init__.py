@@ -1,0 +1,1 @@
+"""Detector stage: frames in, one entry per aligned face crop out."""
