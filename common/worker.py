@@ -165,6 +165,12 @@ class StreamWorker(Generic[M]):
                     self._reclaim_if_due()
                     self._read_and_process()
                     backoff.reset()
+                except redis.ResponseError as exc:
+                    if "NOGROUP" not in str(exc):
+                        raise
+                    # Redis came back without our data (no persistence, or a flush): recreate.
+                    log.warning("stage=%s consumer group vanished; recreating it", self.stage)
+                    self._reclaimer = None
                 except (redis.ConnectionError, redis.TimeoutError) as exc:
                     REDIS_RECONNECTS.labels(self.stage).inc()
                     delay = backoff.next_delay()

