@@ -65,9 +65,6 @@ def stage_processes(config: FaasConfig, config_path: Path, redis_url: str) -> li
 
 
 def run(config_path: Path) -> int:
-    config_path = config_path.resolve()
-    config = _load_or_exit(config_path)
-    setup_logging(config.log_level, process="launcher")
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -79,6 +76,9 @@ def run(config_path: Path) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    config_path = config_path.resolve()
+    config = _load_or_exit(config_path)
+    setup_logging(config.log_level, process="launcher")
 
     embedded = None
     redis_url = config.redis.url

@@ -25,8 +25,8 @@ from common.yamlsource import ConfigError, load_yaml
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
-ACTIONS = ("age", "gender", "emotion", "race")
 Action = Literal["age", "gender", "emotion", "race"]
+ACTIONS: tuple[Action, ...] = ("age", "gender", "emotion", "race")
 
 
 def parse_duration(value: Any) -> Any:

@@ -15,6 +15,7 @@ import msgpack
 
 SCHEMA_VERSION = 1
 FIELD = b"m"
+StreamFields = dict[Any, Any]  # what redis-py takes for XADD and returns from XREAD
 
 
 class BadMessage(ValueError):
@@ -30,7 +31,7 @@ def _require(condition: bool, message: str) -> None:
 class Message:
     wire_names: ClassVar[dict[str, str]] = {}
 
-    def to_fields(self) -> dict[bytes, bytes]:
+    def to_fields(self) -> StreamFields:
         payload: dict[str, Any] = {"v": SCHEMA_VERSION}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
@@ -39,7 +40,7 @@ class Message:
         return {FIELD: msgpack.packb(payload, use_bin_type=True)}
 
     @classmethod
-    def from_fields(cls: type[M], fields: dict[bytes, bytes]) -> M:
+    def from_fields(cls: type[M], fields: StreamFields) -> M:
         raw = fields.get(FIELD)
         _require(raw is not None, f"entry has no {FIELD.decode()!r} field")
         try:

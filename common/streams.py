@@ -25,7 +25,7 @@ def connect(url: str) -> redis.Redis:
 
 
 def server_version(client: redis.Redis) -> tuple[int, ...]:
-    info = client.info("server")
+    info: Any = client.info("server")
     return tuple(int(part) for part in str(info["redis_version"]).split(".")[:3])
 
 
@@ -71,7 +71,7 @@ class Reclaimer:
 
     def _xautoclaim(self, stream: str, min_idle_ms: int, count: int) -> tuple[list[str], dict]:
         start = self._cursor.get(stream, "0-0")
-        reply = self.client.xautoclaim(
+        reply: Any = self.client.xautoclaim(
             stream, self.group, self.consumer, min_idle_ms, start_id=start, count=count
         )
         self._cursor[stream] = _id(reply[0])
@@ -86,7 +86,7 @@ class Reclaimer:
         # Redis < 6.2 has neither XAUTOCLAIM nor exclusive ranges: page through the PEL with an
         # inclusive cursor and drop the row that repeats it.
         start = self._cursor.get(stream)
-        page = self.client.xpending_range(
+        page: Any = self.client.xpending_range(
             stream, self.group, min=start or "-", max="+", count=count * 10 + 1
         )
         if start is not None and page and _id(page[0]["message_id"]) == start:
@@ -98,7 +98,9 @@ class Reclaimer:
         idle = [_id(p["message_id"]) for p in page if p["time_since_delivered"] >= min_idle_ms]
         if not idle:
             return [], {}
-        claimed = self.client.xclaim(stream, self.group, self.consumer, min_idle_ms, idle[:count])
+        claimed: Any = self.client.xclaim(
+            stream, self.group, self.consumer, min_idle_ms, list[Any](idle[:count])
+        )
         bodies: dict[str, dict[bytes, bytes] | None] = {
             _id(entry_id): fields or None for entry_id, fields in claimed
         }
@@ -115,7 +117,7 @@ class Reclaimer:
         return ids, bodies
 
     def _deliveries(self, stream: str, ids: list[str]) -> dict[str, int]:
-        rows = self.client.xpending_range(
+        rows: Any = self.client.xpending_range(
             stream, self.group, min=min(ids, key=_sort_key), max=max(ids, key=_sort_key),
             count=len(ids) + 100, consumername=self.consumer,
         )
@@ -130,7 +132,7 @@ def _sort_key(entry_id: str) -> tuple[int, int]:
 def group_lag(client: redis.Redis, stream: str, group: str) -> int | None:
     """Entries the group has not acked yet: pending plus not yet delivered. None: no group."""
     try:
-        groups = client.xinfo_groups(stream)
+        groups: Any = client.xinfo_groups(stream)
     except redis.ResponseError:
         return None
     for info in groups:
@@ -142,7 +144,7 @@ def group_lag(client: redis.Redis, stream: str, group: str) -> int | None:
             return pending + int(lag)
         last = _id(info["last-delivered-id"])
         # Inclusive range (exclusive ones need 6.2), minus the last delivered entry itself.
-        after = client.xrange(stream, min=last, max="+", count=100_000)
+        after: Any = client.xrange(stream, min=last, max="+", count=100_000)
         if after and _id(after[0][0]) == last:
             after = after[1:]
         return pending + len(after)

@@ -17,7 +17,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Callable, Generic, Protocol, Sequence, TypeVar, Union
+from typing import Any, Callable, Generic, Protocol, Sequence, TypeVar, Union
 
 import redis
 
@@ -213,7 +213,7 @@ class StreamWorker(Generic[M]):
         now = time.monotonic()
         if now < self._next_heartbeat:
             return
-        self._next_heartbeat = now + self.settings.heartbeat_ttl / 3
+        self._next_heartbeat = now + min(1.0, self.settings.heartbeat_ttl / 3)
         state = {"pid": os.getpid(), "host": socket.gethostname(), "processed": self.processed,
                  "started": self._started, "ts": time.time()}
         self.client.set(
@@ -246,7 +246,7 @@ class StreamWorker(Generic[M]):
         if not self.streams:  # e.g. a detector with every camera disabled: idle, stay alive
             self.stop.wait(self.settings.block)
             return
-        reply = self.client.xreadgroup(
+        reply: Any = self.client.xreadgroup(
             self.group, self.consumer, {stream: ">" for stream in self.streams},
             count=self.settings.batch_size, block=max(1, int(self.settings.block * 1000)),
         )

