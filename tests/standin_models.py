@@ -51,3 +51,45 @@ def write_deepface_standins(weights_home: Path) -> Path:
     for seed, (name, shape) in enumerate(DEEPFACE_ATTRIBUTE_MODELS.items()):
         onnx.save(classifier(*shape, seed=seed), str(folder / name))
     return folder
+
+
+def retinaface_standin(*, seed: int = 0) -> onnx.ModelProto:
+    """retina-face's onnx graph shape: NHWC image in; per stride 32, 16, 8, three NHWC maps out
+    (class scores 2x2, box deltas 2x4, landmark deltas 2x10), in that order. Each map is an
+    average pool by its stride and a random 1x1 convolution (scores through a sigmoid)."""
+    rng = np.random.default_rng(seed)
+    initializers = []
+    nodes = [helper.make_node("Transpose", ["input"], ["nchw"], perm=[0, 3, 1, 2])]
+    outputs = []
+    for stride in (32, 16, 8):
+        pooled = f"pool{stride}"
+        nodes.append(helper.make_node("AveragePool", ["nchw"], [pooled],
+                                      kernel_shape=[stride, stride], strides=[stride, stride]))
+        for kind, channels in (("cls", 4), ("bbox", 8), ("landmark", 20)):
+            name = f"{kind}{stride}"
+            weight = rng.normal(size=(channels, 3, 1, 1)).astype(np.float32) * (20 if kind == "cls" else 0.5)
+            initializers.append(numpy_helper.from_array(weight, f"w_{name}"))
+            conv = f"conv_{name}"
+            nodes.append(helper.make_node("Conv", [pooled, f"w_{name}"], [conv]))
+            if kind == "cls":
+                nodes.append(helper.make_node("Sigmoid", [conv], [f"sig_{name}"]))
+                conv = f"sig_{name}"
+            nodes.append(helper.make_node("Transpose", [conv], [name], perm=[0, 2, 3, 1]))
+            outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT,
+                                                         ["N", "h", "w", channels]))
+    graph = helper.make_graph(
+        nodes, "retinaface_standin",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", "H", "W", 3])],
+        outputs, initializer=initializers,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+def write_retinaface_standin(weights_home: Path) -> Path:
+    folder = weights_home / ".deepface" / "weights"
+    folder.mkdir(parents=True, exist_ok=True)
+    onnx.save(retinaface_standin(), str(folder / "retinaface.onnx"))
+    return folder
