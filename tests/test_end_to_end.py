@@ -27,9 +27,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 CAMERA = "walkby"
 
 
-def pipeline_config(tmp_path: Path, server: RedisServer, video: Path) -> tuple[Path, int]:
+def pipeline_config(tmp_path: Path, server: RedisServer, video: Path) -> tuple[Path, int, int]:
     write_deepface_standins(tmp_path / "weights")
-    api_port = free_port()
+    api_port, metrics_base = free_port(), free_port_block(8)
     config = write_config(
         tmp_path / "faas.yaml",
         redis={"url": server.url},
@@ -40,10 +40,17 @@ def pipeline_config(tmp_path: Path, server: RedisServer, video: Path) -> tuple[P
                   "max_frame_age": "60s", "claim_idle": "20s"},
         analyzer={"backend": {"type": "deepface"}, "replicas": 1, "batch_size": 2},
         aggregator={"api_port": api_port},
-        metrics={"host": "127.0.0.1", "base_port": free_port_block(8)},
+        metrics={"host": "127.0.0.1", "base_port": metrics_base},
         launcher={"status_interval": "2s"},
     )
-    return config, api_port
+    return config, api_port, metrics_base
+
+
+def scrape(port: int) -> dict[str, float]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        lines = response.read().decode().splitlines()
+    return {name: float(value) for name, _, value in
+            (line.rpartition(" ") for line in lines if line and not line.startswith("#"))}
 
 
 def drained(client: redis.Redis) -> bool:
@@ -62,7 +69,7 @@ def test_file_camera_end_to_end_with_an_analyzer_started_by_hand(
     tmp_path: Path, redis_server: RedisServer, shared_data: Path
 ) -> None:
     client = redis_server.client()
-    config, api_port = pipeline_config(tmp_path, redis_server, shared_data / "videos" / "walkby.mp4")
+    config, api_port, metrics_base = pipeline_config(tmp_path, redis_server, shared_data / "videos" / "walkby.mp4")
     faas = Faas.start(config, tmp_path / "faas.log")
     extra = None
     try:
@@ -92,6 +99,10 @@ def test_file_camera_end_to_end_with_an_analyzer_started_by_hand(
         assert stats["faces"] == len(published)
         assert stats["attributes"]["gender"]["n"] == len(published)
         assert client.xlen(keys.DLQ_STREAM) == 0
+        # The detector's own metrics agree, and the 60 s clip was sampled at the camera's 2 fps.
+        metrics = scrape(metrics_base + 1)
+        assert metrics[f'faas_faces_detected_total{{camera="{CAMERA}"}}'] == len(published)
+        assert abs(metrics['faas_messages_processed_total{stage="detector"}'] - 120) <= 1
 
         children = descendants(faas.proc.pid)
         assert len(children) >= 3  # detector, analyzer, aggregator (ingest ended with its file)

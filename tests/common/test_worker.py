@@ -144,6 +144,14 @@ def test_sigterm_finishes_the_batch_in_hand_and_exits_zero(any_redis: RedisServe
     assert b"graceful" not in consumers and "graceful" not in consumers
 
 
+def test_finite_mode_stops_when_idle(redis_server: RedisServer) -> None:
+    worker = make_worker(redis_server.url, block=0.1, limits=RunLimits(idle_exit_s=0.5))
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive() and worker.processed == 0
+
+
 def test_worker_rides_out_a_redis_restart(redis_server: RedisServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from tests.servers import start_redis
 

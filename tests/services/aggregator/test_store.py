@@ -78,7 +78,7 @@ def test_all_cameras_sum_and_an_absent_attribute_is_not_counted(client: redis.Re
     assert store.stats("b", WINDOW_S, now_ms=NOW)["faces"] == 2
 
 
-def test_redelivered_attributes_change_no_count(client: redis.Redis, redis_server) -> None:  # type: ignore[no-untyped-def]
+def test_redelivered_attributes_change_no_count(client: redis.Redis) -> None:
     """The same face published twice (a redelivery upstream) and processed twice."""
     first = attrs("1-0/0", NOW)
     for _ in range(2):
