@@ -2,6 +2,7 @@
 
     python FAAS.py [--config FILE]          run the pipeline (default config/faas.yaml)
     python FAAS.py check-config FILE        validate a config and exit (0 ok, 2 bad)
+    python FAAS.py reload [--config FILE]   make a running FAAS.py re-read its cameras (SIGHUP)
 
 Running starts an embedded Redis when the config names none, then each stage as its own
 process (`analyzer.replicas` analyzers), restarts crashed stages with backoff, prints a compact
@@ -64,8 +65,25 @@ def stage_processes(config: FaasConfig, config_path: Path, redis_url: str) -> li
     ]
 
 
+def reload(config_path: Path) -> int:
+    """Validate the edited config here (errors shown to the user), then signal the launcher."""
+    config = _load_or_exit(config_path)
+    if not hasattr(signal, "SIGHUP"):
+        print("FAAS: reload needs SIGHUP, which this platform lacks; restart FAAS.py", file=sys.stderr)
+        return 1
+    try:
+        pid = int(config.launcher.pid_file.read_text().strip())
+        os.kill(pid, signal.SIGHUP)
+    except (OSError, ValueError) as exc:
+        print(f"FAAS: no running FAAS.py found through {config.launcher.pid_file}: {exc}",
+              file=sys.stderr)
+        return 1
+    print(f"FAAS: asked FAAS.py (pid {pid}) to reload {config_path}")
+    return 0
+
+
 def run(config_path: Path) -> int:
-    stop = threading.Event()
+    stop, reload_requested = threading.Event(), threading.Event()
 
     def request_stop(signum: int, _frame: object) -> None:
         if stop.is_set():
@@ -76,12 +94,17 @@ def run(config_path: Path) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, lambda _signum, _frame: reload_requested.set())
     config_path = config_path.resolve()
     config = _load_or_exit(config_path)
     setup_logging(config.log_level, process="launcher")
 
     embedded = None
     redis_url = config.redis.url
+    pid_file = config.launcher.pid_file
+    pid_file.parent.mkdir(parents=True, exist_ok=True)
+    pid_file.write_text(str(os.getpid()))
     try:
         if not redis_url:
             embedded = EmbeddedRedis(Path(config.redis.data_dir))
@@ -94,19 +117,23 @@ def run(config_path: Path) -> int:
             filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
         supervisor = Supervisor(stage_processes(config, config_path, redis_url), env)
         status = StatusReader(config, connect(redis_url))
-        _supervise(config, supervisor, status, stop)
+        _supervise(config_path, config, supervisor, status, stop, reload_requested)
         _stop_in_order(config, supervisor, status)
     finally:
         if embedded is not None:
             embedded.stop()
+        pid_file.unlink(missing_ok=True)
     log.info("stopped")
     return 0
 
 
-def _supervise(config: FaasConfig, supervisor: Supervisor, status: StatusReader,
-               stop: threading.Event) -> None:
+def _supervise(config_path: Path, config: FaasConfig, supervisor: Supervisor,
+               status: StatusReader, stop: threading.Event, reload_requested: threading.Event) -> None:
     next_status = 0.0
     while not stop.is_set():
+        if reload_requested.is_set():
+            reload_requested.clear()
+            config = _reload_stages(config_path, config, supervisor, status)
         supervisor.poll()
         if time.monotonic() >= next_status:
             next_status = time.monotonic() + config.launcher.status_interval
@@ -115,6 +142,22 @@ def _supervise(config: FaasConfig, supervisor: Supervisor, status: StatusReader,
             except Exception as exc:  # noqa: BLE001 - status is best effort, never fatal
                 log.warning("status unavailable: %s", exc)
         stop.wait(0.5)
+
+
+def _reload_stages(config_path: Path, config: FaasConfig, supervisor: Supervisor,
+                   status: StatusReader) -> FaasConfig:
+    """Check the edited config, then let every stage re-read its cameras (SIGHUP)."""
+    try:
+        new = load_config(config_path)
+    except ConfigError as exc:
+        log.error("reload refused, the running config stays:\n%s", exc)
+        return config
+    if new.model_dump(exclude={"cameras"}) != config.model_dump(exclude={"cameras"}):
+        log.warning("reload applies camera changes only; restart FAAS.py for the other settings")
+    log.info("reload: cameras %s", [c.id for c in new.enabled_cameras])
+    supervisor.signal_all(signal.SIGHUP)
+    status.config = new
+    return new
 
 
 def _stop_in_order(config: FaasConfig, supervisor: Supervisor, status: StatusReader) -> None:
@@ -143,6 +186,10 @@ def main(argv: list[str] | None = None) -> int:
         parser = argparse.ArgumentParser(prog="FAAS.py check-config")
         parser.add_argument("config", type=Path)
         return check_config(parser.parse_args(argv[1:]).config)
+    if argv[:1] == ["reload"]:
+        parser = argparse.ArgumentParser(prog="FAAS.py reload")
+        parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+        return reload(parser.parse_args(argv[1:]).config)
     if argv[:1] == ["run"]:
         argv = argv[1:]
     parser = argparse.ArgumentParser(prog="FAAS.py", description=__doc__,

@@ -9,6 +9,7 @@ import importlib
 import re
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -59,7 +60,12 @@ class RedisSettings(FaasModel):
 
 class CameraConfig(FaasModel):
     id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="used in keys and metric labels")
-    url: str = Field(repr=False, description="file path, rtsp:// or http(s):// URL; ${VAR} for secrets")
+    url: str | None = Field(
+        default=None, repr=False,
+        description="file path, rtsp:// or http(s):// URL (MJPEG, HLS); ${VAR} for secrets",
+    )
+    device: int | None = Field(default=None, ge=0, description="local webcam index, instead of url")
+    transport: Literal["tcp", "udp"] = Field(default="tcp", description="RTSP transport")
     fps: float = Field(default=2.0, gt=0, le=60, description="frames per second sent downstream")
     enabled: bool = True
     loop: bool = Field(default=False, description="file cameras: start again at the end")
@@ -68,13 +74,30 @@ class CameraConfig(FaasModel):
     )
     actions: tuple[Action, ...] = Field(default=ACTIONS, min_length=1)
 
+    @model_validator(mode="after")
+    def _one_source(self) -> CameraConfig:
+        if (self.url is None) == (self.device is None):
+            raise ValueError("give exactly one of url or device")
+        return self
+
     @property
     def safe_url(self) -> str:
-        return redact_url(self.url)
+        return redact_url(self.url) if self.url is not None else f"device:{self.device}"
 
     @property
     def is_file(self) -> bool:
-        return "://" not in self.url
+        return self.url is not None and "://" not in self.url
+
+    @property
+    def secrets(self) -> list[str]:
+        """Strings that must never be shown: the URL itself and its password."""
+        if self.url is None:
+            return []
+        try:
+            password = urlsplit(self.url).password
+        except ValueError:
+            password = None
+        return [s for s in (self.url, password) if s]
 
 
 class BackendChoice(BaseModel):
@@ -112,9 +135,18 @@ class BackendStage(WorkerSettings):
 class IngestSettings(FaasModel):
     jpeg_quality: int = Field(default=85, ge=10, le=100)
     max_width: int | None = Field(default=None, ge=64, description="resize wider frames")
-    frames_maxlen: int = Field(default=50, ge=2, description="XADD MAXLEN ~ per camera stream")
+    frames_maxlen: int | None = Field(
+        default=None, ge=2,
+        description="frame stream bound; default: fps x detector.max_frame_age frames",
+    )
     open_timeout: Seconds = Field(default=10.0, gt=0)
     read_timeout: Seconds = Field(default=5.0, gt=0)
+    freeze_after: Seconds = Field(
+        default=30.0, gt=0, description="no new frame, or the same image, this long: stalled"
+    )
+    reconnect_initial: Seconds = Field(default=1.0, gt=0)
+    reconnect_max: Seconds = Field(default=30.0, gt=0)
+    max_reconnects: int = Field(default=0, ge=0, description="then give up; 0: retry forever")
     metrics_port: int = Field(default=0, ge=0, le=65535)
 
 
@@ -160,6 +192,7 @@ class MetricsSettings(FaasModel):
 
 
 class LauncherSettings(FaasModel):
+    pid_file: Path = Field(default=Path(".faas/faas.pid"), description="for `FAAS.py reload`")
     drain_timeout: Seconds = Field(default=15.0, description="on stop, wait this long for lag 0")
     stop_timeout: Seconds = Field(default=10.0, gt=0, description="SIGTERM, then kill after this")
     status_interval: Seconds = Field(default=5.0, gt=0)
@@ -200,6 +233,13 @@ class FaasConfig(FaasModel):
             return int(own) + (replica if stage == "analyzer" else 0)
         offset = {"ingest": 0, "detector": 1, "aggregator": 2, "analyzer": 3 + replica}[stage]
         return self.metrics.base_port + offset
+
+    def frames_maxlen(self, camera: CameraConfig) -> int:
+        """Frames kept per camera: enough for max_frame_age, so a returning detector finds
+        fresh frames first instead of a backlog it would only drop."""
+        if self.ingest.frames_maxlen is not None:
+            return self.ingest.frames_maxlen
+        return max(2, int(camera.fps * self.detector.max_frame_age))
 
     def camera(self, camera_id: str) -> CameraConfig | None:
         return next((c for c in self.cameras if c.id == camera_id), None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from dataclasses import dataclass
 from typing import Callable, Protocol
@@ -24,6 +25,7 @@ CONFIG_ERROR_EXIT = 2
 
 class Runnable(Protocol):
     def install_signal_handlers(self) -> None: ...
+    def request_reload(self) -> None: ...
     def run(self) -> None: ...
 
 
@@ -51,6 +53,15 @@ def parse_args(stage: str, argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-messages", type=int, help="finite mode: stop after N entries")
     parser.add_argument("--idle-exit", type=float, help="finite mode: stop after N idle seconds")
     return parser.parse_args(argv)
+
+
+def reloaded_config(args: StageArgs) -> FaasConfig | None:
+    """The config file read again, or None (logged) when it is now invalid."""
+    try:
+        return load_config(args.config_path)
+    except ConfigError as exc:
+        log.error("reload refused, keeping the running config:\n%s", exc)
+        return None
 
 
 def main(
@@ -87,6 +98,8 @@ def main(
         print(f"{stage}: {exc}", file=sys.stderr)
         return CONFIG_ERROR_EXIT
     runnable.install_signal_handlers()
+    if hasattr(signal, "SIGHUP"):  # POSIX: `FAAS.py reload` forwards SIGHUP to every stage
+        signal.signal(signal.SIGHUP, lambda _signum, _frame: runnable.request_reload())
     runnable.run()
     return 0
 

@@ -122,6 +122,7 @@ class StreamWorker(Generic[M]):
         settings: WorkerSettings,
         consumer: str | None = None,
         limits: RunLimits = RunLimits(),
+        on_reload: Callable[[StreamWorker[M]], None] | None = None,
     ) -> None:
         self.client = client
         self.stage = stage
@@ -133,6 +134,8 @@ class StreamWorker(Generic[M]):
         self.consumer = consumer or default_consumer_name(stage)
         self.limits = limits
         self.stop = threading.Event()
+        self.on_reload = on_reload
+        self._reload = threading.Event()
         self.processed = 0
         self._started = time.time()
         self._last_activity = time.monotonic()
@@ -154,12 +157,24 @@ class StreamWorker(Generic[M]):
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
 
+    def request_reload(self) -> None:
+        """Safe from a signal handler: the loop calls `on_reload` between batches."""
+        self._reload.set()
+
+    def set_streams(self, streams: Sequence[str]) -> None:
+        """Read from these streams from the next batch on (a camera added or removed)."""
+        self.streams = list(streams)
+        self._reclaimer = None  # groups of new streams are created before the next read
+
     def run(self) -> None:
         backoff = Backoff(base=0.2, cap=10.0)
         log.info("stage=%s consumer=%s streams=%s starting", self.stage, self.consumer, self.streams)
         try:
             while not self.stop.is_set() and not self._limits_reached():
                 try:
+                    if self._reload.is_set() and self.on_reload is not None:
+                        self._reload.clear()
+                        self.on_reload(self)
                     self._setup_once()
                     self._heartbeat_if_due()
                     self._reclaim_if_due()

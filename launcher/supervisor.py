@@ -64,6 +64,11 @@ class Supervisor:
         p.started_at = time.monotonic()
         log.info("stage=%s started pid=%d", p.name, p.proc.pid)
 
+    def signal_all(self, signum: int) -> None:
+        for p in self.processes:
+            if p.proc is not None and p.proc.poll() is None:
+                p.proc.send_signal(signum)
+
     def stop_stage(self, stage: str, timeout: float) -> None:
         for p in self.processes:
             if p.stage == stage and p.proc is not None:

@@ -8,7 +8,7 @@ from prometheus_client import REGISTRY
 
 from common import keys
 from common.messages import Attributes
-from common.stage import StageArgs, main
+from common.stage import StageArgs, main, reloaded_config
 from common.streams import connect
 from common.worker import StreamWorker
 from services.aggregator.api import Api, serve_api
@@ -21,11 +21,18 @@ def build(args: StageArgs) -> StreamWorker[Attributes]:
     client = connect(args.redis_url)
     store = AggregateStore(client)
     REGISTRY.register(WindowCounts(store, config.aggregator.windows))
-    serve_api(Api(config, client), config.aggregator.api_host, config.aggregator.api_port)
+    api = Api(config, client)
+    serve_api(api, config.aggregator.api_host, config.aggregator.api_port)
+
+    def reload(_worker: StreamWorker[Attributes]) -> None:
+        new = reloaded_config(args)
+        if new is not None:
+            api.config = new  # the camera list /api/cameras shows
+
     worker = StreamWorker(
         client, stage="aggregator", group=keys.AGGREGATOR_GROUP,
         streams=[keys.ATTRIBUTES_STREAM], message_type=Attributes, handle=tally,
-        settings=config.aggregator, consumer=args.consumer, limits=args.limits,
+        settings=config.aggregator, consumer=args.consumer, limits=args.limits, on_reload=reload,
     )
     threading.Thread(target=trim_forever, args=(store, config, worker.stop),
                      name="trim", daemon=True).start()

@@ -29,11 +29,15 @@ def check_actions(config: FaasConfig, backend: Analyzer) -> None:
 
 class AnalyzerService:
     def __init__(self, config: FaasConfig, backend: Analyzer) -> None:
-        check_actions(config, backend)
-        self.config = config
-        self.settings = config.analyzer
         self.backend = backend
+        self.settings = config.analyzer
         self._default_actions = tuple(a for a in ACTIONS if a in backend.produces)
+        self.use_cameras(config)
+
+    def use_cameras(self, config: FaasConfig) -> None:
+        """Take the cameras' actions from `config` (at start, and on reload)."""
+        check_actions(config, self.backend)
+        self.config = config
 
     def _actions(self, camera_id: str) -> tuple[str, ...]:
         camera = self.config.camera(camera_id)

@@ -1,15 +1,17 @@
-"""One camera's reader thread: open with timeouts, sample to fps, hand frames on, reconnect.
+"""One camera's reader: open with timeouts, deliver fresh frames at the camera's fps, reconnect.
 
-Files are played at their own frame rate times `speed` (so a recording behaves like the camera
-it came from) and sampled by video time, which makes a file run deterministic. Live sources
-are read as fast as they deliver, so OpenCV's buffer never holds stale frames, and sampled by
-wall-clock time.
+Live sources (RTSP, HTTP, webcams) get a grabber thread that reads as fast as the camera sends
+and keeps only the newest frame, so OpenCV's buffer never turns into minutes of lag; this
+thread samples that frame at `fps` and watches for a camera that stops or freezes. Files are
+played at their own frame rate times `speed` and sampled by video time, so a file run is
+deterministic.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from typing import Callable
 
 import cv2
@@ -17,8 +19,9 @@ import cv2
 from common.backoff import Backoff
 from common.config import CameraConfig, IngestSettings
 from common.imaging import Image
-from common.metrics import CAMERA_RECONNECTS, CAMERA_UP, FRAMES_READ
-from common.secrets import redact_text
+from common.metrics import CAMERA_RECONNECTS, CAMERA_UP, FRAMES_DROPPED, FRAMES_READ
+from services.ingest.latest import FreezeWatch, Grabbed, LatestFrame
+from services.ingest.sources import OpenFailed, open_capture
 from services.ingest.state import CameraState
 
 log = logging.getLogger(__name__)
@@ -26,89 +29,146 @@ log = logging.getLogger(__name__)
 Publish = Callable[[CameraConfig, Image, int], None]  # camera, frame, capture ts_ms
 
 
+@dataclass(frozen=True)
+class Interruption:
+    status: str  # "down" or "stalled"; "ended" for a file that reached its end
+    reason: str
+
+
+ENDED = Interruption("ended", "end of file")
+STOPPED = Interruption("stopped", "stopped")
+
+
 class CameraReader(threading.Thread):
     def __init__(self, camera: CameraConfig, settings: IngestSettings, *, publish: Publish,
-                 state: CameraState, stop: threading.Event) -> None:
+                 state: CameraState) -> None:
         super().__init__(name=f"camera-{camera.id}", daemon=True)
         self.camera = camera
         self.settings = settings
         self.publish = publish
         self.state = state
-        self.stop_event = stop
+        self.stop_event = threading.Event()
 
     def run(self) -> None:
-        backoff = Backoff(base=1.0, cap=30.0)
+        backoff = Backoff(base=self.settings.reconnect_initial, cap=self.settings.reconnect_max)
+        attempts = 0
         while not self.stop_event.is_set():
             self.state.update(status="connecting")
-            capture = self._open()
-            if capture is None:
-                self._reconnect_after(backoff, "cannot open source")
-                continue
-            backoff.reset()
             try:
-                ended_cleanly = self._pump(capture)
-            finally:
-                capture.release()
-                CAMERA_UP.labels(self.camera.id).set(0)
-            if self.stop_event.is_set():
-                break
-            if self.camera.is_file and ended_cleanly:
+                capture = open_capture(self.camera, self.settings)
+            except OpenFailed as exc:
+                outcome = Interruption("down", str(exc))
+            else:
+                log.info("camera=%s source=%s opened", self.camera.id, self.camera.safe_url)
+                try:
+                    outcome = self._pump(capture)
+                finally:
+                    CAMERA_UP.labels(self.camera.id).set(0)
+                if outcome.status != "stopped" and self.state.frames_this_session:
+                    backoff.reset()
+                    attempts = 0
+            if outcome is STOPPED or self.stop_event.is_set():
+                return
+            if outcome is ENDED:
                 if not self.camera.loop:
                     self.state.update(status="ended")
                     log.info("camera=%s file ended", self.camera.id)
                     return
                 continue  # loop: reopen at once
-            self._reconnect_after(backoff, "stream stopped delivering frames")
+            attempts += 1
+            if self.settings.max_reconnects and attempts > self.settings.max_reconnects:
+                self.state.update(status="down", last_error=f"gave up after {attempts - 1} "
+                                  f"reconnects; last error: {outcome.reason}")
+                return
+            self._retry_after(backoff, outcome)
 
-    def _reconnect_after(self, backoff: Backoff, error: str) -> None:
+    def _retry_after(self, backoff: Backoff, outcome: Interruption) -> None:
         delay = backoff.next_delay()
         CAMERA_RECONNECTS.labels(self.camera.id).inc()
-        self.state.count_reconnect(error=error)
-        log.warning("camera=%s source=%s %s; retry in %.1fs", self.camera.id, self.camera.safe_url,
-                    error, delay)
+        self.state.reconnecting(status=outcome.status, error=outcome.reason)
+        log.warning("camera=%s source=%s %s: %s; retry in %.1fs", self.camera.id,
+                    self.camera.safe_url, outcome.status, outcome.reason, delay)
         self.stop_event.wait(delay)
 
-    def _open(self) -> cv2.VideoCapture | None:
-        params = [
-            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(self.settings.open_timeout * 1000),
-            cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(self.settings.read_timeout * 1000),
-        ]
+    def _pump(self, capture: cv2.VideoCapture) -> Interruption:
+        self.state.new_session()
         try:
-            capture = cv2.VideoCapture(self.camera.url, cv2.CAP_FFMPEG, params)
-        except cv2.error as exc:
-            self.state.update(last_error=redact_text(str(exc), [self.camera.url]))
-            return None
-        if not capture.isOpened():
+            return self._pump_file(capture) if self.camera.is_file else self._pump_live(capture)
+        finally:
             capture.release()
-            return None
-        return capture
 
-    def _pump(self, capture: cv2.VideoCapture) -> bool:
-        """Read until the source ends (True) or fails (False) or we are stopped."""
+    def _emit(self, frame: Image, captured_at: float) -> None:
+        ts_ms = int((time.time() - (time.monotonic() - captured_at)) * 1000)
+        self.state.frame(ts_ms, width=frame.shape[1], height=frame.shape[0])
+        CAMERA_UP.labels(self.camera.id).set(1)
+        self.publish(self.camera, frame, ts_ms)
+
+    # -- files ---------------------------------------------------------------------------
+
+    def _pump_file(self, capture: cv2.VideoCapture) -> Interruption:
         native_fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
         interval = 1.0 / self.camera.fps
         started = time.monotonic()
-        next_sample = 0.0
-        index = 0
+        next_sample, index = 0.0, 0
         while not self.stop_event.is_set():
             ok, frame = capture.read()
             if not ok or frame is None:
-                return self.camera.is_file
+                return ENDED
             FRAMES_READ.labels(self.camera.id).inc()
-            if self.camera.is_file:
-                clock = index / native_fps
-                index += 1
-                # Play in (scaled) real time: wait until this frame's moment comes.
-                delay = started + clock / self.camera.speed - time.monotonic()
-                if delay > 0 and self.stop_event.wait(delay):
-                    return False
-            else:
-                clock = time.monotonic() - started
+            clock = index / native_fps
+            index += 1
+            # Play in (scaled) real time, like the camera the recording came from.
+            delay = started + clock / self.camera.speed - time.monotonic()
+            if delay > 0 and self.stop_event.wait(delay):
+                break
             if clock + 1e-9 < next_sample:
+                FRAMES_DROPPED.labels(self.camera.id, "sampling").inc()
                 continue
             next_sample = max(next_sample + interval, clock)
-            ts_ms = int(time.time() * 1000)
-            self.state.frame(ts_ms, width=frame.shape[1], height=frame.shape[0])
-            CAMERA_UP.labels(self.camera.id).set(1)
-            self.publish(self.camera, frame, ts_ms)
-        return False
+            self._emit(frame, time.monotonic())
+        return STOPPED
+
+    # -- live sources --------------------------------------------------------------------
+
+    def _pump_live(self, capture: cv2.VideoCapture) -> Interruption:
+        latest, done, failure = LatestFrame(), threading.Event(), []
+
+        def grab() -> None:
+            while not done.is_set():
+                ok, frame = capture.read()
+                if not ok or frame is None:
+                    failure.append(f"no frame within the {self.settings.read_timeout:g}s read "
+                                   "timeout, or the stream closed")
+                    return
+                FRAMES_READ.labels(self.camera.id).inc()
+                latest.put(frame)
+
+        grabber = threading.Thread(target=grab, name=f"grab-{self.camera.id}", daemon=True)
+        grabber.start()
+        try:
+            return self._sample(latest, failure)
+        finally:
+            done.set()
+            # read() returns within the read timeout; release() must not race with it.
+            grabber.join(self.settings.read_timeout + self.settings.open_timeout)
+
+    def _sample(self, latest: LatestFrame, failure: list[str]) -> Interruption:
+        interval = 1.0 / self.camera.fps
+        watch = FreezeWatch(self.settings.freeze_after)
+        next_at, last = time.monotonic(), 0
+        while not self.stop_event.wait(max(0.0, next_at - time.monotonic())):
+            now = time.monotonic()
+            next_at = max(next_at + interval, now)
+            if failure:
+                return Interruption("down", failure[0])
+            frame: Grabbed | None = latest.newer_than(last)
+            if frame is not None:
+                if last and frame.number > last + 1:
+                    FRAMES_DROPPED.labels(self.camera.id, "sampling").inc(frame.number - last - 1)
+                last = frame.number
+                watch.saw(frame)
+                self._emit(frame.image, frame.at)
+            why = watch.stalled(now)
+            if why is not None:
+                return Interruption("stalled", why)
+        return STOPPED

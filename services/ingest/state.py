@@ -1,5 +1,9 @@
-"""A camera's state in `faas:camera:{id}`, for the API and the operator: written at most
-once a second per camera, never with credentials."""
+"""A camera's state in `faas:camera:{id}`, for the API and the operator.
+
+status: connecting, up, down, stalled, ended (a file that finished) or disabled; plus the last
+frame's time, the measured fps, the resolution, the reconnect count and the last error. Written
+at once on a status change and at most once a second otherwise; never with credentials.
+"""
 from __future__ import annotations
 
 import logging
@@ -14,38 +18,48 @@ from common.secrets import redact_text
 
 log = logging.getLogger(__name__)
 WRITE_INTERVAL_S = 1.0
+FPS_WINDOW_S = 5.0
 
 
 class CameraState:
-    def __init__(self, client: redis.Redis, camera_id: str, *, secrets: list[str]) -> None:
+    def __init__(self, client: redis.Redis, camera_id: str, *, source: str,
+                 secrets: list[str]) -> None:
         self.client = client
         self.key = keys.camera_state(camera_id)
         self.secrets = secrets
         self._lock = threading.Lock()
-        self._fields: dict[Any, Any] = {"status": "connecting", "reconnects": 0}
+        self._fields: dict[str, Any] = {"status": "connecting", "reconnects": 0,
+                                        "source": source, "last_error": ""}
         self._frames: list[float] = []
         self._written = 0.0
+        self.frames_this_session = 0
 
     def update(self, **fields: str | int | float) -> None:
         with self._lock:
             for name, value in fields.items():
-                self._fields[name] = redact_text(value, self.secrets) if isinstance(value, str) else value
+                safe = redact_text(value, self.secrets) if isinstance(value, str) else value
+                self._fields[name] = safe
         self._write(force=True)
 
-    def count_reconnect(self, *, error: str) -> None:
+    def new_session(self) -> None:
+        self.frames_this_session = 0
+
+    def reconnecting(self, *, status: str, error: str) -> None:
         with self._lock:
             self._fields["reconnects"] = int(self._fields["reconnects"]) + 1
-        self.update(status="down", last_error=error)
+        self.update(status=status, last_error=error)
 
     def frame(self, ts_ms: int, *, width: int, height: int) -> None:
         now = time.monotonic()
+        self.frames_this_session += 1
         with self._lock:
-            self._frames = [t for t in self._frames if now - t < 5.0] + [now]
+            was_up = self._fields["status"] == "up"
+            self._frames = [t for t in self._frames if now - t < FPS_WINDOW_S] + [now]
             span = self._frames[-1] - self._frames[0]
             fps = (len(self._frames) - 1) / span if span > 0 else 0.0
             self._fields.update(status="up", last_frame_ms=ts_ms, fps=round(fps, 2),
                                 resolution=f"{width}x{height}")
-        self._write(force=False)
+        self._write(force=not was_up)
 
     def _write(self, *, force: bool) -> None:
         now = time.monotonic()
