@@ -2,7 +2,6 @@
 predates XAUTOCLAIM, for the tests that must pass on both. Each test gets a flushed database."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Iterator
 
@@ -13,23 +12,17 @@ from tests.servers import (
     RedisServer,
     current_redis_binary,
     legacy_redis_binary,
+    missing,
     start_redis,
 )
 
-IN_CI = os.environ.get("CI") == "true"
-
-
-def _missing(what: str) -> None:
-    message = f"{what} not found: run ./scripts/test, which installs it"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
+pytest_plugins = ["tests.cameras"]
 
 
 def _session_server(factory: pytest.TempPathFactory, binary: str | None, name: str,
                     what: str) -> Iterator[RedisServer]:
     if binary is None:
-        _missing(what)
+        missing(what)
     server = start_redis(str(binary), factory.mktemp(f"redis-{name}"), name=name)
     yield server
     server.stop()
@@ -67,7 +60,7 @@ def client(any_redis: RedisServer) -> redis.Redis:
     return any_redis.client()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     path = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
     if not path.is_dir():

@@ -39,6 +39,16 @@ def write_config(path: Path, **sections: Any) -> Path:
     return path
 
 
+def scrape(port: int) -> dict[str, float]:
+    """A process's Prometheus metrics as {'name{labels}': value}."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        lines = response.read().decode().splitlines()
+    return {name: float(value) for name, _, value in
+            (line.rpartition(" ") for line in lines if line and not line.startswith("#"))}
+
+
 def descendants(pid: int) -> set[int]:
     """Every live process below `pid`, read from /proc (children keep their parent's pid)."""
     parents: dict[int, int] = {}

@@ -22,6 +22,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def missing(what: str) -> None:
+    """A test prerequisite is absent: skip on a developer's machine, fail in CI."""
+    import pytest
+
+    message = f"{what} not found: run scripts/test, which installs it"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def wait_for(condition, *, timeout: float, interval: float = 0.05, message: str = "condition"):  # type: ignore[no-untyped-def]
     """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout

@@ -19,7 +19,7 @@ import redis
 from common import keys
 from common.messages import Face
 from common.streams import group_lag
-from tests.pipeline import Faas, alive, descendants, free_port_block, write_config
+from tests.pipeline import Faas, alive, descendants, free_port_block, scrape, write_config
 from tests.servers import ROOT, RedisServer, free_port, wait_for
 from tests.standin_models import write_deepface_standins
 
@@ -44,13 +44,6 @@ def pipeline_config(tmp_path: Path, server: RedisServer, video: Path) -> tuple[P
         launcher={"status_interval": "2s"},
     )
     return config, api_port, metrics_base
-
-
-def scrape(port: int) -> dict[str, float]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
-        lines = response.read().decode().splitlines()
-    return {name: float(value) for name, _, value in
-            (line.rpartition(" ") for line in lines if line and not line.startswith("#"))}
 
 
 def drained(client: redis.Redis) -> bool:

@@ -170,5 +170,8 @@ class CameraReader(threading.Thread):
                 self._emit(frame.image, frame.at)
             why = watch.stalled(now)
             if why is not None:
+                # Say so now: the grabber may sit in read() until the read timeout.
+                self.state.update(status="stalled", last_error=why)
+                CAMERA_UP.labels(self.camera.id).set(0)
                 return Interruption("stalled", why)
         return STOPPED

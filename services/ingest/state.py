@@ -42,7 +42,10 @@ class CameraState:
         self._write(force=True)
 
     def new_session(self) -> None:
+        """A (re)opened source: `connected_ms` tells a reconnect from a long-lived reader."""
         self.frames_this_session = 0
+        with self._lock:
+            self._fields["connected_ms"] = int(time.time() * 1000)
 
     def reconnecting(self, *, status: str, error: str) -> None:
         with self._lock:
