@@ -2,8 +2,10 @@
 readers; a broken edit is refused with its file:line and changes nothing."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 from typing import Callable
 
@@ -32,11 +34,12 @@ def test_reload_adds_a_camera_without_touching_the_running_one(
     client: redis.Redis = redis_server.client()
     write_deepface_standins(tmp_path / "weights")
     server = rtsp()
+    api_port = free_port()
     sections = dict(
         redis={"url": redis_server.url}, weights_dir=str(tmp_path / "weights"),
         cameras=[{"id": "door", "url": server.url(), "fps": 2}],
         detector={"backend": {"type": "deepface", "detector_backend": "opencv"}},
-        aggregator={"api_port": free_port()},
+        aggregator={"api_port": api_port},
         metrics={"host": "127.0.0.1", "base_port": free_port_block(8)},
         launcher={"pid_file": str(tmp_path / "faas.pid"), "status_interval": "2s"},
     )
@@ -64,6 +67,15 @@ def test_reload_adds_a_camera_without_touching_the_running_one(
         assert after[b"connected_ms"] == before[b"connected_ms"]  # the same connection
         assert after[b"reconnects"] == b"0" and after[b"status"] == b"up"
         assert "reload: cameras ['door', 'lobby']" in faas.output()
+
+        def api_cameras() -> dict:  # type: ignore[type-arg]
+            with urllib.request.urlopen(f"http://127.0.0.1:{api_port}/api/cameras", timeout=5) as r:
+                return {c["id"]: c["state"] for c in json.loads(r.read())["cameras"]}
+
+        shown = wait_for(lambda: (c := api_cameras()).get("lobby", {}).get("status") == "up" and c,
+                         timeout=15, message="the API showing the new camera")
+        assert shown["door"]["status"] == "up"
+        assert shown["door"]["resolution"] == "640x480"
     finally:
         assert faas.interrupt() == 0
     assert not (tmp_path / "faas.pid").exists()

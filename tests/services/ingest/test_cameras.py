@@ -18,7 +18,7 @@ from tests.pipeline import scrape, write_config
 from tests.servers import ROOT, RedisServer, free_port, wait_for
 from tests.cameras import RtspServer, wait_status
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 
 @dataclass
@@ -144,6 +144,30 @@ def test_frames_stay_fresh_while_the_detector_is_away(
     reply = client.xreadgroup(keys.DETECTOR_GROUP, "returning", {stream: ">"}, count=4)
     ages = [time.time() * 1000 - Frame.from_fields(f).ts_ms for _, f in reply[0][1]]
     assert len(ages) == 4 and max(ages) < 4000, ages
+
+
+def test_hls_over_http_is_read(ingest: Callable[..., Ingest], client: redis.Redis,
+                               shared_data: Path, tmp_path: Path) -> None:
+    """An HLS playlist served over real HTTP, as many cameras and NVRs offer."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    hls = tmp_path / "hls"
+    hls.mkdir()
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(shared_data / "videos" / "walkby.mp4"),
+                    "-c", "copy", "-f", "hls", "-hls_time", "2", "-hls_list_size", "0",
+                    str(hls / "cam.m3u8")], check=True, timeout=120)
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(hls))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        run = ingest([{"id": "hls", "url": f"http://127.0.0.1:{server.server_port}/cam.m3u8",
+                       "fps": 2}], **FAST)
+        wait_status(client, "hls", "up", timeout=30)
+        wait_for(lambda: run.published("hls") >= 4, timeout=30, message="HLS frames published")
+    finally:
+        server.shutdown()
 
 
 def test_bad_sources_get_a_clear_state_and_never_leak_the_password(
