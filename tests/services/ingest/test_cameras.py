@@ -146,28 +146,36 @@ def test_frames_stay_fresh_while_the_detector_is_away(
     assert len(ages) == 4 and max(ages) < 4000, ages
 
 
-def test_hls_over_http_is_read(ingest: Callable[..., Ingest], client: redis.Redis,
-                               shared_data: Path, tmp_path: Path) -> None:
-    """An HLS playlist served over real HTTP, as many cameras and NVRs offer."""
+def test_live_hls_over_http_is_read(ingest: Callable[..., Ingest], client: redis.Redis,
+                                    shared_data: Path, tmp_path: Path) -> None:
+    """A live HLS playlist (sliding window, written in real time by ffmpeg) over real HTTP, as
+    many cameras and NVRs offer."""
     import functools
     import threading
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
     hls = tmp_path / "hls"
     hls.mkdir()
-    subprocess.run(["ffmpeg", "-v", "error", "-i", str(shared_data / "videos" / "walkby.mp4"),
-                    "-c", "copy", "-f", "hls", "-hls_time", "2", "-hls_list_size", "0",
-                    str(hls / "cam.m3u8")], check=True, timeout=120)
+    producer = subprocess.Popen(
+        ["ffmpeg", "-v", "error", "-re", "-stream_loop", "-1",
+         "-i", str(shared_data / "videos" / "walkby.mp4"), "-c", "copy", "-f", "hls",
+         "-hls_time", "1", "-hls_list_size", "6", "-hls_flags", "delete_segments+omit_endlist",
+         str(hls / "cam.m3u8")])
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(hls))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
+        wait_for(lambda: (hls / "cam.m3u8").exists() and len(list(hls.glob("*.ts"))) >= 3,
+                 timeout=30, message="a live playlist")
         run = ingest([{"id": "hls", "url": f"http://127.0.0.1:{server.server_port}/cam.m3u8",
                        "fps": 2}], **FAST)
         wait_status(client, "hls", "up", timeout=30)
-        wait_for(lambda: run.published("hls") >= 4, timeout=30, message="HLS frames published")
+        wait_for(lambda: run.published("hls") >= 10, timeout=30, message="HLS frames published")
+        assert run.metric("faas_camera_reconnects_total", "hls") == 0
     finally:
         server.shutdown()
+        producer.kill()
+        producer.wait(10)
 
 
 def test_bad_sources_get_a_clear_state_and_never_leak_the_password(
