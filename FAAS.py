@@ -3,6 +3,8 @@
     python FAAS.py [--config FILE]          run the pipeline (default config/faas.yaml)
     python FAAS.py check-config FILE        validate a config and exit (0 ok, 2 bad)
     python FAAS.py reload [--config FILE]   make a running FAAS.py re-read its cameras (SIGHUP)
+    python FAAS.py models list|pull [--config FILE]
+                                            weight files the backends need; download them
 
 Running starts an embedded Redis when the config names none, then each stage as its own
 process (`analyzer.replicas` analyzers), restarts crashed stages with backoff, prints a compact
@@ -190,6 +192,15 @@ def main(argv: list[str] | None = None) -> int:
         parser = argparse.ArgumentParser(prog="FAAS.py reload")
         parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
         return reload(parser.parse_args(argv[1:]).config)
+    if argv[:1] == ["models"]:
+        parser = argparse.ArgumentParser(prog="FAAS.py models")
+        parser.add_argument("action", choices=["list", "pull"])
+        parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+        args = parser.parse_args(argv[1:])
+        from launcher.models import list_models, pull_models
+
+        config = _load_or_exit(args.config)
+        return list_models(config) if args.action == "list" else pull_models(config)
     if argv[:1] == ["run"]:
         argv = argv[1:]
     parser = argparse.ArgumentParser(prog="FAAS.py", description=__doc__,

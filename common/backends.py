@@ -1,7 +1,8 @@
 """The explicit name -> module registry each model stage resolves its backend from.
 
 A backend is one module with an `Options` model (its config keys), a `Backend` class taking
-`(options, config)` and `weight_files(options, config)`. Modules import their model framework
+`(options, config)` and `weights(options, config)`: the weight files it needs, each with the
+URLs its package downloads it from. Modules import their model framework
 inside `Backend.__init__`, so validating a config never loads a model.
 """
 from __future__ import annotations
@@ -40,9 +41,12 @@ class BackendRegistry:
             where = ".".join(str(p) for p in first["loc"])
             raise ValueError(f"{choice.type} backend option {where}: {first['msg']}") from None
 
+    def weights(self, choice: BackendChoice, config: FaasConfig) -> dict[str, list[str]]:
+        """File name under the weights folder -> source URLs, for what this config needs."""
+        return dict(self._module(choice).weights(self.options(choice), config))
+
     def weight_files(self, choice: BackendChoice, config: FaasConfig) -> list[str]:
-        """File names under the weights folder this backend needs for this config."""
-        return list(self._module(choice).weight_files(self.options(choice), config))
+        return list(self.weights(choice, config))
 
     def create(self, choice: BackendChoice, config: FaasConfig) -> Any:
         return self._module(choice).Backend(self.options(choice), config)

@@ -6,6 +6,7 @@ setting. Durations are seconds, written as numbers or with a unit (`500ms`, `5s`
 from __future__ import annotations
 
 import importlib
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
@@ -72,7 +73,9 @@ class CameraConfig(FaasModel):
     speed: float = Field(
         default=1.0, gt=0, le=100, description="file cameras: playback speed, 1.0 = real time"
     )
-    actions: tuple[Action, ...] = Field(default=ACTIONS, min_length=1)
+    actions: tuple[Action, ...] | None = Field(
+        default=None, min_length=1, description="default: everything the analyzer produces"
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> CameraConfig:
@@ -163,6 +166,10 @@ class AnalyzerSettings(BackendStage):
     backend_registry = "services.analyzer.backends"
     backend: BackendChoice = BackendChoice(type="deepface")
     replicas: int = Field(default=1, ge=1, le=64, description="analyzer processes FAAS.py starts")
+    threads: int | None = Field(
+        default=None, ge=1, le=64,
+        description="ONNX Runtime intra-op threads per analyzer; default: cores / replicas",
+    )
     attributes_maxlen: int = Field(default=100_000, ge=100)
 
 
@@ -245,11 +252,24 @@ class FaasConfig(FaasModel):
         return next((c for c in self.cameras if c.id == camera_id), None)
 
 
+def _relative_to(base: Path, data: dict[str, Any]) -> None:
+    """Inputs the config names (camera files, weights_dir) are relative to the config file, so
+    `python FAAS.py --config elsewhere/faas.yaml` finds them from any directory."""
+    for camera in data.get("cameras") or []:
+        url = camera.get("url") if isinstance(camera, dict) else None
+        if isinstance(url, str) and "://" not in url and not Path(url).is_absolute():
+            camera["url"] = os.path.normpath(base / url)
+    weights = data.get("weights_dir")
+    if isinstance(weights, str) and not Path(weights).expanduser().is_absolute():
+        data["weights_dir"] = os.path.normpath(base / weights)
+
+
 def load_config(path: str | Path) -> FaasConfig:
     """Load and validate; raise ConfigError whose lines read `file:line: field: message`."""
     doc = load_yaml(path)
     if not isinstance(doc.data, dict):
         raise ConfigError([f"{doc.path}:1: the config must be a mapping of sections"])
+    _relative_to(doc.path.resolve().parent, doc.data)
     try:
         return FaasConfig.model_validate(doc.data)
     except ValidationError as exc:

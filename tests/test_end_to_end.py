@@ -46,8 +46,8 @@ def pipeline_config(tmp_path: Path, server: RedisServer, video: Path) -> tuple[P
     return config, api_port, metrics_base
 
 
-def drained(client: redis.Redis) -> bool:
-    streams = [(keys.frames_stream(CAMERA), keys.DETECTOR_GROUP),
+def drained(client: redis.Redis, camera: str = CAMERA) -> bool:
+    streams = [(keys.frames_stream(camera), keys.DETECTOR_GROUP),
                (keys.FACES_STREAM, keys.ANALYZER_GROUP),
                (keys.ATTRIBUTES_STREAM, keys.AGGREGATOR_GROUP)]
     return all(group_lag(client, stream, group) == 0 for stream, group in streams)

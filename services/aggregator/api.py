@@ -62,7 +62,7 @@ class Api:
         states = pipe.execute()
         return {"cameras": [
             {"id": c.id, "enabled": c.enabled, "fps": c.fps, "source": c.safe_url,
-             "actions": list(c.actions),
+             "actions": list(c.actions) if c.actions else "all the analyzer produces",
              "state": {_text(k): _text(v) for k, v in state.items()}}
             for c, state in zip(self.config.cameras, states)
         ]}

@@ -18,7 +18,7 @@ from services.analyzer.backends import Analyzer
 def check_actions(config: FaasConfig, backend: Analyzer) -> None:
     """Refuse at start a camera asking for what the backend cannot produce."""
     for camera in config.enabled_cameras:
-        missing = [a for a in camera.actions if a not in backend.produces]
+        missing = [a for a in camera.actions or () if a not in backend.produces]
         if missing:
             raise StartupError(
                 f"camera {camera.id!r} asks for {', '.join(missing)}, which the "
@@ -41,7 +41,7 @@ class AnalyzerService:
 
     def _actions(self, camera_id: str) -> tuple[str, ...]:
         camera = self.config.camera(camera_id)
-        return camera.actions if camera is not None else self._default_actions
+        return camera.actions if camera is not None and camera.actions else self._default_actions
 
     def handle(self, batch: list[Inbound[Face]]) -> list[Outcome]:
         outcomes: list[Outcome] = [[] for _ in batch]

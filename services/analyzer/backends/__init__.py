@@ -9,6 +9,7 @@ from common.imaging import Image
 
 REGISTRY = BackendRegistry("analyzer", {
     "deepface": "services.analyzer.backends.deepface",
+    "lite": "services.analyzer.backends.lite",
 })
 
 

@@ -7,9 +7,6 @@ from common.config import FaasConfig, FaasModel
 from common.imaging import Image
 from services.detector.backends import DetectedFace
 
-# Detectors whose weights deepface downloads itself; opencv's cascades ship with OpenCV.
-_WEIGHTS = {"retinaface": {"onnx": "retinaface.onnx", "tensorflow": "retinaface.h5",
-                           "pytorch": "retinaface.pth"}}
 
 
 class Options(FaasModel):
@@ -17,10 +14,14 @@ class Options(FaasModel):
     min_score: float = Field(default=0.0, ge=0, le=1, description="drop faces scored below")
 
 
-def weight_files(options: Options, config: FaasConfig) -> list[str]:
-    engine = config.engine
-    files = _WEIGHTS.get(options.detector_backend, {})
-    return [files[engine]] if engine in files else []
+def weights(options: Options, config: FaasConfig) -> dict[str, list[str]]:
+    """opencv's cascades ship with OpenCV; DeepFace's retinaface is the retinaface backend's.
+    Other DeepFace detectors download their own weights on first use."""
+    if options.detector_backend == "retinaface":
+        from services.detector.backends import retinaface
+
+        return retinaface.weights(retinaface.Options(), config)
+    return {}
 
 
 class Backend:

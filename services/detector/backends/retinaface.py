@@ -6,6 +6,7 @@ for the sake of faces too small to analyze anyway.
 """
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from pydantic import Field
@@ -14,7 +15,12 @@ from common.config import FaasConfig, FaasModel
 from common.imaging import Image
 from services.detector.backends import DetectedFace
 
-_WEIGHTS = {"onnx": "retinaface.onnx", "tensorflow": "retinaface.h5", "pytorch": "retinaface.pth"}
+# engine -> (file, the retina-face module that downloads it)
+_WEIGHTS = {
+    "onnx": ("retinaface.onnx", "retinaface.model.retinaface_onnx_model"),
+    "tensorflow": ("retinaface.h5", "retinaface.model.retinaface_model"),
+    "pytorch": ("retinaface.pth", "retinaface.model.retinaface_pth_model"),
+}
 
 
 class Options(FaasModel):
@@ -22,9 +28,9 @@ class Options(FaasModel):
     allow_upscaling: bool = Field(default=False, description="finds smaller faces, ~4.6x slower")
 
 
-def weight_files(options: Options, config: FaasConfig) -> list[str]:
-    engine = config.engine
-    return [_WEIGHTS[engine]]
+def weights(options: Options, config: FaasConfig) -> dict[str, list[str]]:
+    file_name, module = _WEIGHTS[config.engine]
+    return {file_name: list(importlib.import_module(module).WEIGHTS_URLS)}
 
 
 class Backend:
