@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -41,7 +42,7 @@ def fill(client: redis.Redis, entries: int) -> None:
 def baseline(client: redis.Redis, entries: int, batch: int) -> float:
     started, done = time.perf_counter(), 0
     while done < entries:
-        reply = client.xreadgroup(GROUP, "base", {IN: ">"}, count=batch, block=100)
+        reply: Any = client.xreadgroup(GROUP, "base", {IN: ">"}, count=batch, block=100)
         pipe = client.pipeline(transaction=True)
         ids = []
         for entry_id, fields in reply[0][1]:

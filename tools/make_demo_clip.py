@@ -54,7 +54,7 @@ def main() -> None:
         (astronaut, 14.0, 22.0, W, -240, 100),
     ]
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    writer = cv2.VideoWriter(str(OUT), cv2.VideoWriter_fourcc(*"mp4v"), FPS, (W, H))
+    writer = cv2.VideoWriter(str(OUT), cv2.VideoWriter.fourcc(*"mp4v"), FPS, (W, H))
     for index in range(FPS * SECONDS):
         t = index / FPS
         frame = background.copy()
