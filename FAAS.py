@@ -5,6 +5,8 @@
     python FAAS.py reload [--config FILE]   make a running FAAS.py re-read its cameras (SIGHUP)
     python FAAS.py models list|pull [--config FILE]
                                             weight files the backends need; download them
+    python FAAS.py stats [--camera ID] [--window 5m] [--json] [--config FILE]
+                                            the counts, as a table or as /api/stats's JSON
 
 Running starts an embedded Redis when the config names none, then each stage as its own
 process (`analyzer.replicas` analyzers), restarts crashed stages with backoff, prints a compact
@@ -20,6 +22,11 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Callable
+
+from rich.console import Console
+from rich.live import Live
+from rich.logging import RichHandler
 
 from common.backoff import Backoff
 from common.config import FaasConfig, load_config
@@ -27,7 +34,7 @@ from common.logs import setup_logging
 from common.streams import connect
 from common.yamlsource import ConfigError
 from launcher.embedded_redis import EmbeddedRedis, EmbeddedRedisError
-from launcher.status import StatusReader, format_line
+from launcher.status import StageStatus, StatusReader, format_line, format_table
 from launcher.supervisor import StageProcess, Supervisor
 
 ROOT = Path(__file__).resolve().parent
@@ -101,6 +108,9 @@ def run(config_path: Path) -> int:
     config_path = config_path.resolve()
     config = _load_or_exit(config_path)
     setup_logging(config.log_level, process="launcher")
+    console = Console() if sys.stdout.isatty() else None
+    if console is not None:  # our log lines print above the live table
+        logging.getLogger().handlers[:] = [RichHandler(console=console, show_path=False)]
 
     embedded = None
     redis_url = config.redis.url
@@ -117,9 +127,17 @@ def run(config_path: Path) -> int:
                 return 1
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-        supervisor = Supervisor(stage_processes(config, config_path, redis_url), env)
+        log_dir = Path(".faas/logs") if console is not None else None
+        supervisor = Supervisor(stage_processes(config, config_path, redis_url), env, log_dir)
         status = StatusReader(config, connect(redis_url))
-        _supervise(config_path, config, supervisor, status, stop, reload_requested)
+        if console is None:
+            _supervise(config_path, config, supervisor, status, stop, reload_requested, None)
+        else:
+            caption = f"stage logs in {log_dir}/ · Ctrl-C stops"
+            with Live(format_table([], caption=caption), console=console,
+                      refresh_per_second=2) as live:
+                _supervise(config_path, config, supervisor, status, stop, reload_requested,
+                           lambda rows: live.update(format_table(rows, caption=caption)))
         _stop_in_order(config, supervisor, status)
     finally:
         if embedded is not None:
@@ -130,7 +148,9 @@ def run(config_path: Path) -> int:
 
 
 def _supervise(config_path: Path, config: FaasConfig, supervisor: Supervisor,
-               status: StatusReader, stop: threading.Event, reload_requested: threading.Event) -> None:
+               status: StatusReader, stop: threading.Event, reload_requested: threading.Event,
+               show: Callable[[list[StageStatus]], None] | None) -> None:
+    """Keep the stages running until asked to stop; show status as a table (`show`) or log lines."""
     next_status = 0.0
     while not stop.is_set():
         if reload_requested.is_set():
@@ -140,7 +160,11 @@ def _supervise(config_path: Path, config: FaasConfig, supervisor: Supervisor,
         if time.monotonic() >= next_status:
             next_status = time.monotonic() + config.launcher.status_interval
             try:
-                log.info("%s", format_line(status.read(supervisor)))
+                rows = status.read(supervisor)
+                if show is None:
+                    log.info("%s", format_line(rows))
+                else:
+                    show(rows)
             except Exception as exc:  # noqa: BLE001 - status is best effort, never fatal
                 log.warning("status unavailable: %s", exc)
         stop.wait(0.5)
@@ -201,6 +225,18 @@ def main(argv: list[str] | None = None) -> int:
 
         config = _load_or_exit(args.config)
         return list_models(config) if args.action == "list" else pull_models(config)
+    if argv[:1] == ["stats"]:
+        parser = argparse.ArgumentParser(prog="FAAS.py stats")
+        parser.add_argument("--camera", default="all")
+        parser.add_argument("--window", default="5m")
+        parser.add_argument("--at", type=int, help="end of the window, epoch ms (default: now)")
+        parser.add_argument("--json", action="store_true")
+        parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+        args = parser.parse_args(argv[1:])
+        from launcher.stats_cli import stats_command
+
+        return stats_command(_load_or_exit(args.config), camera=args.camera, window=args.window,
+                             as_json=args.json, at=args.at)
     if argv[:1] == ["run"]:
         argv = argv[1:]
     parser = argparse.ArgumentParser(prog="FAAS.py", description=__doc__,

@@ -179,6 +179,9 @@ class AggregatorSettings(WorkerSettings):
     retention: Seconds = Field(default=86400.0, gt=0, description="older counts are trimmed")
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8080, ge=0, le=65535)
+    min_sample: int = Field(
+        default=20, ge=1, description="the dashboard greys a share computed from fewer faces"
+    )
 
     @model_validator(mode="after")
     def _retention_covers_windows(self) -> AggregatorSettings:

@@ -6,6 +6,7 @@ import logging
 import subprocess
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from common.backoff import Backoff
 from launcher.procs import spawn, stop
@@ -36,6 +37,7 @@ class StageProcess:
 class Supervisor:
     processes: list[StageProcess]
     env: dict[str, str]
+    log_dir: Path | None = None  # stage output goes to <log_dir>/<name>.log instead of ours
     stopping: bool = field(default=False)
 
     def poll(self) -> None:
@@ -60,7 +62,13 @@ class Supervisor:
                 self._start(p)
 
     def _start(self, p: StageProcess) -> None:
-        p.proc = spawn(p.argv, env=self.env)
+        output = None
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            output = open(self.log_dir / f"{p.name}.log", "ab")  # noqa: SIM115 - the child's
+        p.proc = spawn(p.argv, env=self.env, stdout=output)
+        if output is not None:
+            output.close()  # the child holds its own descriptor
         p.started_at = time.monotonic()
         log.info("stage=%s started pid=%d", p.name, p.proc.pid)
 

@@ -15,6 +15,7 @@ from common.config import FaasConfig
 from common.messages import Attributes
 from common.metrics import STAGE_LATENCY
 from common.worker import Inbound, Outcome
+from services.aggregator.api import window_label
 from services.aggregator.store import AggregateStore, Tally
 
 log = logging.getLogger(__name__)
@@ -25,13 +26,6 @@ def tally(batch: list[Inbound[Attributes]]) -> list[Outcome]:
     for inbound in batch:
         STAGE_LATENCY.labels("aggregator").observe(max(0.0, now - inbound.message.ts_ms / 1000))
     return [[Tally(inbound.message)] for inbound in batch]
-
-
-def window_label(seconds: float) -> str:
-    for unit, size in (("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"
 
 
 class WindowCounts(Collector):

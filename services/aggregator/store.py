@@ -109,6 +109,24 @@ class AggregateStore:
             "faces": faces, "attributes": {a: _shares(c) for a, c in counts.items()},
         }
 
+    def timeline(self, camera: str, window_s: float, step_s: float, *,
+                 now_ms: int | None = None) -> dict[str, Any]:
+        """Faces per step over the window, oldest first; each bucket is [start, start + step)
+        and the last one ends at now, included: the buckets add up to `stats` for the window."""
+        to_ms = int(time.time() * 1000) if now_ms is None else now_ms
+        step_ms, count = int(step_s * 1000), max(1, round(window_s / step_s))
+        starts = [to_ms - (count - i) * step_ms for i in range(count)]
+        cameras = self.cameras() if camera == "all" else [camera]
+        pipe = self.client.pipeline(transaction=False)
+        for cam in cameras:
+            for i, start in enumerate(starts):
+                end = str(to_ms) if i == count - 1 else f"({start + step_ms}"
+                pipe.zcount(keys.agg_faces(cam), start, end)
+        replies = pipe.execute()
+        faces = [sum(int(replies[c * count + i]) for c in range(len(cameras))) for i in range(count)]
+        return {"camera": camera, "window_s": window_s, "step_s": step_s, "from_ms": starts[0],
+                "to_ms": to_ms, "buckets": [{"start_ms": s, "faces": f} for s, f in zip(starts, faces)]}
+
     def trim(self, retention_s: float, *, now_ms: int | None = None) -> int:
         """Drop members older than the retention from every set; returns how many."""
         cutoff = (int(time.time() * 1000) if now_ms is None else now_ms) - int(retention_s * 1000)

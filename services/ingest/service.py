@@ -2,9 +2,13 @@
 added, disabled or removed by a reload (SIGHUP) without touching the others."""
 from __future__ import annotations
 
+import json
 import logging
+import os
 import signal
+import socket
 import threading
+import time
 from pathlib import Path
 
 import redis
@@ -14,11 +18,13 @@ from common.config import CameraConfig, FaasConfig, load_config
 from common.imaging import Image, encode_jpeg, limit_width
 from common.messages import Frame
 from common.metrics import FRAMES_DROPPED, FRAMES_PUBLISHED, REDIS_RECONNECTS
+from common.worker import default_consumer_name
 from common.yamlsource import ConfigError
 from services.ingest.camera import CameraReader
 from services.ingest.state import CameraState
 
 log = logging.getLogger(__name__)
+LIVENESS_TTL_MS = 10_000
 
 
 class IngestService:
@@ -30,6 +36,8 @@ class IngestService:
         self._reload = threading.Event()
         self._seq: dict[str, int] = {}
         self._readers: dict[str, CameraReader] = {}
+        self.consumer = default_consumer_name("ingest")
+        self._next_heartbeat = 0.0
 
     def install_signal_handlers(self) -> None:
         def request_stop(signum: int, _frame: object) -> None:
@@ -60,6 +68,19 @@ class IngestService:
             log.warning("camera=%s frame dropped, redis unavailable: %s", camera.id, exc)
             return
         FRAMES_PUBLISHED.labels(camera.id).inc()
+
+    def _heartbeat(self) -> None:
+        """The liveness key every stage keeps; `processed` counts frames published."""
+        if time.monotonic() < self._next_heartbeat:
+            return
+        self._next_heartbeat = time.monotonic() + 1.0
+        state = {"pid": os.getpid(), "host": socket.gethostname(), "ts": time.time(),
+                 "processed": sum(self._seq.values()), "cameras": sorted(self._readers)}
+        try:
+            self.client.set(keys.liveness("ingest", self.consumer), json.dumps(state),
+                            px=LIVENESS_TTL_MS)
+        except redis.RedisError as exc:
+            log.warning("liveness not written (%s)", exc)
 
     def _start(self, camera: CameraConfig) -> None:
         state = CameraState(self.client, camera.id, source=camera.safe_url, secrets=camera.secrets)
@@ -107,6 +128,7 @@ class IngestService:
         had_cameras = bool(self._readers)
         # Idle without cameras (a reload may bring some); end when every camera ended (files).
         while not self.stop.is_set():
+            self._heartbeat()
             if self._reload.is_set():
                 self._reload.clear()
                 self.reload()
@@ -116,4 +138,5 @@ class IngestService:
             self.stop.wait(0.2)
         for camera_id in list(self._readers):
             self._stop(camera_id)
+        self.client.delete(keys.liveness("ingest", self.consumer))
         log.info("ingest stopped")
