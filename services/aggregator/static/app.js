@@ -70,7 +70,7 @@ function renderAttribute(section, name, shares) {
   section.classList.toggle("empty", n === 0);
   section.hidden = name === "race" && values.length === 0;  // race only where enabled
   section.querySelector(".sample").textContent = n === 0 ? "no faces in this window"
-    : tooFew ? `too few: n = ${n} (fewer than ${state.minSample})` : `n = ${n}`;
+    : tooFew ? `too few: n = ${n} (fewer than ${state.minSample} faces)` : `n = ${n}`;
   const rows = values.map(([value, entry]) => {
     const row = el("tr", { "data-value": value });
     row.append(el("td", {}, value), el("td", { class: "count" }, String(entry.count)),
