@@ -98,3 +98,42 @@ def test_a_crashed_stage_is_restarted_and_a_clean_exit_is_not(
         assert len(re.findall(r"stage=aggregator started", faas.output())) == 1
     finally:
         assert faas.interrupt() == 0
+
+
+def test_in_a_terminal_the_status_is_a_table_and_stage_logs_go_to_files(
+    tmp_path: Path, redis_server: RedisServer, standin_weights: None
+) -> None:
+    import pty
+    import select
+    import subprocess
+    import sys
+
+    from tests.servers import ROOT
+
+    config = idle_config(tmp_path, redis={"url": redis_server.url})
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "FAAS.py"), "--config", str(config)],
+                            cwd=tmp_path, stdin=secondary, stdout=secondary, stderr=secondary)
+    os.close(secondary)
+    screen = b""
+
+    def shows_table() -> bool:
+        nonlocal screen
+        while select.select([primary], [], [], 0.1)[0]:
+            try:
+                screen += os.read(primary, 65536)
+            except OSError:
+                break
+        text = screen.decode(errors="replace")
+        return all(word in text for word in ("stage", "processes", "aggregator", "analyzer", "lag"))
+
+    try:
+        wait_for(shows_table, timeout=60, message="the status table")
+        wait_for(lambda: (tmp_path / ".faas" / "logs" / "detector.log").is_file()
+                 and b"starting" in (tmp_path / ".faas" / "logs" / "detector.log").read_bytes(),
+                 timeout=60, message="the detector's log file")
+        assert b"stage=detector consumer=" not in screen  # stage logs stay off the screen
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(60) == 0
+        os.close(primary)
