@@ -20,6 +20,7 @@ import multiprocessing as mp
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -182,7 +183,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--faces", type=int, default=16)
     parser.add_argument("--analyzers", default="deepface,lite")
-    parser.add_argument("--weights", type=Path, default=Path("/tmp/faas-bench-weights"))
+    parser.add_argument("--weights", type=Path, default=Path(tempfile.gettempdir()) / "faas-bench-weights",
+                        help="where the stand-in models are generated (about 1.6 GB)")
     parser.add_argument("--out", type=Path, default=Path("analyzer-bench.json"))
     parser.add_argument("--memory-of", help=argparse.SUPPRESS)
     parser.add_argument("--only", help=argparse.SUPPRESS)

@@ -10,7 +10,8 @@ from typing import Any
 
 import redis
 
-SOCKET_TIMEOUT_S = 5.0  # above the 1 s XREADGROUP BLOCK, so a block never times out the socket
+SOCKET_TIMEOUT_S = 5.0
+LEGACY_LAG_CAP = 1000  # above the 1 s XREADGROUP BLOCK, so a block never times out the socket
 
 
 def connect(url: str) -> redis.Redis:
@@ -143,8 +144,10 @@ def group_lag(client: redis.Redis, stream: str, group: str) -> int | None:
         if lag is not None:
             return pending + int(lag)
         last = _id(info["last-delivered-id"])
-        # Inclusive range (exclusive ones need 6.2), minus the last delivered entry itself.
-        after: Any = client.xrange(stream, min=last, max="+", count=100_000)
+        # Before 7.0 there is no `lag`: count what follows the last delivered entry, up to a
+        # bound (entries carry JPEGs; a huge backlog reads as LEGACY_LAG_CAP). Inclusive range
+        # (exclusive ones need 6.2), minus the last delivered entry itself.
+        after: Any = client.xrange(stream, min=last, max="+", count=LEGACY_LAG_CAP + 1)
         if after and _id(after[0][0]) == last:
             after = after[1:]
         return pending + len(after)

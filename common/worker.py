@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=Message)
 DLQ_MAXLEN = 10_000
+GAUGES_INTERVAL_S = 5.0
 _LAST_ERRORS_KEPT = 1_000
 
 
@@ -140,6 +141,7 @@ class StreamWorker(Generic[M]):
         self._started = time.time()
         self._last_activity = time.monotonic()
         self._next_heartbeat = 0.0
+        self._next_gauges = 0.0
         self._next_reclaim = 0.0
         self._reclaimer: Reclaimer | None = None
         self._last_errors: OrderedDict[str, str] = OrderedDict()
@@ -235,11 +237,13 @@ class StreamWorker(Generic[M]):
             keys.liveness(self.stage, self.consumer), json.dumps(state),
             px=int(self.settings.heartbeat_ttl * 1000),
         )
-        for stream in self.streams:
-            STREAM_LENGTH.labels(stream).set(self.client.xlen(stream))
-            lag = group_lag(self.client, stream, self.group)
-            if lag is not None:
-                GROUP_LAG.labels(stream, self.group).set(lag)
+        if now >= self._next_gauges:
+            self._next_gauges = now + GAUGES_INTERVAL_S
+            for stream in self.streams:
+                STREAM_LENGTH.labels(stream).set(self.client.xlen(stream))
+                lag = group_lag(self.client, stream, self.group)
+                if lag is not None:
+                    GROUP_LAG.labels(stream, self.group).set(lag)
 
     def _reclaim_if_due(self) -> None:
         now = time.monotonic()

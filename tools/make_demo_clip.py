@@ -2,8 +2,8 @@
 configured: public-domain and CC0 pictures that ship inside scikit-image, walking across a room
 drawn by code. Deterministic; the result is committed (about 1 MB).
 
-    python3 -m venv /tmp/demo && /tmp/demo/bin/pip install scikit-image opencv-python-headless
-    /tmp/demo/bin/python tools/make_demo_clip.py
+    python3 -m venv .cache/demo && .cache/demo/bin/pip install scikit-image opencv-python-headless
+    .cache/demo/bin/python tools/make_demo_clip.py
 
 Sources: skimage.data.astronaut() (Eileen Collins, NASA, public domain) and
 skimage.data.chelsea() (a cat, CC0), per scikit-image's data docstrings.
