@@ -140,7 +140,7 @@ class IngestSettings(FaasModel):
     max_width: int | None = Field(default=None, ge=64, description="resize wider frames")
     frames_maxlen: int | None = Field(
         default=None, ge=2,
-        description="frame stream bound; default: fps x detector.max_frame_age frames",
+        description="frame stream bound; default: fps x detector.max_frame_age x 3/4 frames",
     )
     open_timeout: Seconds = Field(default=10.0, gt=0)
     read_timeout: Seconds = Field(default=5.0, gt=0)
@@ -245,11 +245,12 @@ class FaasConfig(FaasModel):
         return self.metrics.base_port + offset
 
     def frames_maxlen(self, camera: CameraConfig) -> int:
-        """Frames kept per camera: enough for max_frame_age, so a returning detector finds
-        fresh frames first instead of a backlog it would only drop."""
+        """Frames kept per camera: three quarters of max_frame_age's worth, so a detector that
+        comes back finds frames young enough to use, with time to spare to read them, instead
+        of a backlog it would only drop."""
         if self.ingest.frames_maxlen is not None:
             return self.ingest.frames_maxlen
-        return max(2, int(camera.fps * self.detector.max_frame_age))
+        return max(2, int(camera.fps * self.detector.max_frame_age * 0.75))
 
     def camera(self, camera_id: str) -> CameraConfig | None:
         return next((c for c in self.cameras if c.id == camera_id), None)

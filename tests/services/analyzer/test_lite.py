@@ -64,6 +64,7 @@ def test_lite_gender_is_right_on_90_percent_and_ages_are_adult(labelled, config)
             assert result.emotion == max(result.emotion_scores, key=result.emotion_scores.get)
             assert sum(result.emotion_scores.values()) == pytest.approx(100, abs=0.1)
             ages.append(result.age)
+    print(f"lite gender right on {right}/{total} labelled faces; ages {min(ages):.0f}-{max(ages):.0f}")
     assert total >= 35
     assert right / total >= 0.90, f"{right}/{total}"
     assert all(16 <= age <= 75 for age in ages), ages  # every labelled person is an adult

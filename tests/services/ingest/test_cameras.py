@@ -84,6 +84,7 @@ def test_rtsp_camera_is_read_at_its_configured_fps(rtsp: Callable[..., RtspServe
     run = ingest([{"id": "door", "url": server.url(), "fps": 4}], **FAST)
     wait_status(client, "door", "up", timeout=30)
     measured = rate(run, "door", 10)
+    print(f"rtsp camera at fps 4: {measured:.2f} frames/s over 10 s")
     assert 3.6 <= measured <= 4.4, f"{measured:.2f} fps"
     state = client.hgetall(keys.camera_state("door"))
     assert state[b"resolution"] == b"640x480" and float(state[b"fps"]) == pytest.approx(4, rel=0.15)
@@ -100,13 +101,19 @@ def test_a_killed_server_shows_down_others_keep_going_and_it_comes_back(
     wait_status(client, "live", "up", timeout=30)
     wait_status(client, "file", "up", timeout=30)
     server.kill()
-    assert wait_status(client, "live", "down", timeout=10) <= 2.0  # within the read timeout
+    down_after = wait_status(client, "live", "down", timeout=10)
+    print(f"server killed: down after {down_after:.2f}s")
+    assert down_after <= 2.0  # within the read timeout
     assert client.hget(keys.camera_state("live"), "last_error")
-    assert 1.7 <= rate(run, "file", 6) <= 2.3  # the other camera is not held up
+    other = rate(run, "file", 6)
+    print(f"other camera during the outage: {other:.2f} frames/s (configured 2)")
+    assert 1.7 <= other <= 2.3  # the other camera is not held up
     reconnects = run.metric("faas_camera_reconnects_total", "live")
     assert reconnects >= 1
     rtsp(port=server.port)  # the same camera comes back
-    assert wait_status(client, "live", "up", timeout=15) <= 2.0 + 2.0  # one backoff + connecting
+    up_after = wait_status(client, "live", "up", timeout=15)
+    print(f"server back: up after {up_after:.2f}s (backoff cap 2 s)")
+    assert up_after <= 2.0 + 3.0  # one backoff period, plus opening the stream (open_timeout)
     assert run.metric("faas_camera_reconnects_total", "live") >= reconnects
     assert run.metric("faas_camera_up", "live") == 1
 
@@ -120,6 +127,7 @@ def test_a_frozen_server_is_declared_stalled_within_freeze_after(
     wait_status(client, "cam", "up", timeout=30)
     server.pause()
     elapsed = wait_status(client, "cam", "stalled", timeout=15)
+    print(f"server frozen: stalled after {elapsed:.2f}s (freeze_after 2 s)")
     assert elapsed <= 2.0 + 1.5, f"stalled after {elapsed:.1f}s"  # not OpenCV's 30 s
     assert "no new frame" in client.hget(keys.camera_state("cam"), "last_error").decode()
 
@@ -127,8 +135,8 @@ def test_a_frozen_server_is_declared_stalled_within_freeze_after(
 def test_frames_stay_fresh_while_the_detector_is_away(
     rtsp: Callable[..., RtspServer], ingest: Callable[..., Ingest], client: redis.Redis
 ) -> None:
-    """No detector for 30 s: the stream stays within its bound (fps x max_frame_age = 20), so
-    the first frames a returning detector reads are younger than max_frame_age."""
+    """No detector for 30 s: the stream stays within its bound (fps x max_frame_age x 3/4 = 15),
+    so the first frames a returning detector reads are younger than max_frame_age (4 s)."""
     server = rtsp()
     ingest([{"id": "cam", "url": server.url(), "fps": 5}], **FAST)
     wait_status(client, "cam", "up", timeout=30)
@@ -136,13 +144,15 @@ def test_frames_stay_fresh_while_the_detector_is_away(
     while time.monotonic() < deadline:  # sampled throughout the 30 s without a detector
         longest = max(longest, client.xlen(stream))
         time.sleep(0.1)
-    assert 15 <= longest <= 20
+    print(f"30 s without a detector: longest frame stream {longest} (bound 15)")
+    assert 12 <= longest <= 15
     from common.messages import Frame
     from common.streams import ensure_group
 
     ensure_group(client, stream, keys.DETECTOR_GROUP)  # what a (re)starting detector does
     reply = client.xreadgroup(keys.DETECTOR_GROUP, "returning", {stream: ">"}, count=4)
     ages = [time.time() * 1000 - Frame.from_fields(f).ts_ms for _, f in reply[0][1]]
+    print(f"first frames a returning detector reads are {[round(a) for a in ages]} ms old")
     assert len(ages) == 4 and max(ages) < 4000, ages
 
 
