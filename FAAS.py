@@ -139,6 +139,12 @@ def run(config_path: Path) -> int:
                 _supervise(config_path, config, supervisor, status, stop, reload_requested,
                            lambda rows: live.update(format_table(rows, caption=caption)))
         _stop_in_order(config, supervisor, status)
+        if any(p.cannot_start for p in supervisor.processes):
+            failed = ", ".join(p.name for p in supervisor.processes if p.cannot_start)
+            print(f"FAAS: {failed} could not start (see the message above"
+                  f"{' and in .faas/logs/' if console is not None else ''}); stopped. "
+                  f"config/offline.yaml runs without any download.", file=sys.stderr)
+            return 2
     finally:
         if embedded is not None:
             embedded.stop()
@@ -157,6 +163,8 @@ def _supervise(config_path: Path, config: FaasConfig, supervisor: Supervisor,
             reload_requested.clear()
             config = _reload_stages(config_path, config, supervisor, status)
         supervisor.poll()
+        if any(p.cannot_start for p in supervisor.processes):
+            return
         if time.monotonic() >= next_status:
             next_status = time.monotonic() + config.launcher.status_interval
             try:

@@ -13,6 +13,7 @@ from launcher.procs import spawn, stop
 
 log = logging.getLogger(__name__)
 HEALTHY_AFTER_S = 60.0  # a process that ran this long has its backoff reset
+CANNOT_START = 2  # a stage's exit code for a bad config or missing weights: retrying won't help
 
 
 @dataclass
@@ -26,6 +27,7 @@ class StageProcess:
     next_start: float = 0.0
     restarts: int = 0
     finished: bool = False  # exited 0: not restarted
+    cannot_start: bool = False  # exited CANNOT_START: the whole pipeline stops
     last_exit: int | None = None
 
     @property
@@ -53,6 +55,10 @@ class Supervisor:
                 if code == 0:
                     p.finished = True
                     log.info("stage=%s exited cleanly; not restarted", p.name)
+                    continue
+                if code == CANNOT_START:
+                    p.finished = p.cannot_start = True
+                    log.error("stage=%s cannot start (its message is above); not restarted", p.name)
                     continue
                 delay = p.backoff.next_delay()
                 p.next_start = now + delay

@@ -137,3 +137,18 @@ def test_in_a_terminal_the_status_is_a_table_and_stage_logs_go_to_files(
         proc.send_signal(signal.SIGINT)
         assert proc.wait(60) == 0
         os.close(primary)
+
+
+def test_a_stage_that_cannot_start_stops_faas_with_its_reason(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    """No weights in an air-gapped weights_dir: no endless restarts, one clear exit."""
+    (tmp_path / "weights").mkdir()
+    config = idle_config(tmp_path, redis={"url": redis_server.url},
+                         launcher={"max_restart_delay": "1s"})
+    faas = Faas.start(config, tmp_path / "faas.log")
+    assert faas.proc.wait(90) == 2
+    output = faas.output()
+    assert "missing model weights" in output and "could not start" in output
+    assert "config/offline.yaml" in output
+    assert len(re.findall(r"stage=analyzer-0 started", output)) == 1  # not restarted
