@@ -31,6 +31,7 @@ from rich.logging import RichHandler
 from common.backoff import Backoff
 from common.config import FaasConfig, load_config
 from common.logs import setup_logging
+from common.stage import CONFIG_ERROR_EXIT
 from common.streams import connect
 from common.yamlsource import ConfigError
 from launcher.embedded_redis import EmbeddedRedis, EmbeddedRedisError
@@ -48,7 +49,7 @@ def _load_or_exit(path: Path) -> FaasConfig:
         return load_config(path)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
-        raise SystemExit(2) from None
+        raise SystemExit(CONFIG_ERROR_EXIT) from None
 
 
 def check_config(path: Path) -> int:
@@ -139,12 +140,12 @@ def run(config_path: Path) -> int:
                 _supervise(config_path, config, supervisor, status, stop, reload_requested,
                            lambda rows: live.update(format_table(rows, caption=caption)))
         _stop_in_order(config, supervisor, status)
-        if any(p.cannot_start for p in supervisor.processes):
-            failed = ", ".join(p.name for p in supervisor.processes if p.cannot_start)
+        if supervisor.failed_to_start:
+            failed = ", ".join(supervisor.failed_to_start)
             print(f"FAAS: {failed} could not start (see the message above"
                   f"{' and in .faas/logs/' if console is not None else ''}); stopped. "
                   f"config/offline.yaml runs without any download.", file=sys.stderr)
-            return 2
+            return CONFIG_ERROR_EXIT
     finally:
         if embedded is not None:
             embedded.stop()
@@ -163,7 +164,7 @@ def _supervise(config_path: Path, config: FaasConfig, supervisor: Supervisor,
             reload_requested.clear()
             config = _reload_stages(config_path, config, supervisor, status)
         supervisor.poll()
-        if any(p.cannot_start for p in supervisor.processes):
+        if supervisor.failed_to_start:
             return
         if time.monotonic() >= next_status:
             next_status = time.monotonic() + config.launcher.status_interval

@@ -11,7 +11,7 @@ import redis
 
 from common import keys
 from common.config import FaasConfig
-from common.streams import group_lag
+from common.streams import group_lag, text
 
 STAGES = ("ingest", "detector", "analyzer", "aggregator")
 INPUTS: dict[str, Callable[[FaasConfig], list[tuple[str, str]]]] = {
@@ -19,10 +19,6 @@ INPUTS: dict[str, Callable[[FaasConfig], list[tuple[str, str]]]] = {
     "analyzer": lambda c: [(keys.FACES_STREAM, keys.ANALYZER_GROUP)],
     "aggregator": lambda c: [(keys.ATTRIBUTES_STREAM, keys.AGGREGATOR_GROUP)],
 }
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def stage_lag(client: redis.Redis, config: FaasConfig, stage: str) -> int | None:
@@ -41,7 +37,7 @@ def consumers(client: redis.Redis, stage: str) -> list[dict[str, Any]]:
         raw = client.get(key)
         if raw:
             state = json.loads(raw)
-            state["name"] = _text(key).rsplit(":", 1)[-1]
+            state["name"] = text(key).rsplit(":", 1)[-1]
             found.append(state)
     return sorted(found, key=lambda s: s["name"])
 

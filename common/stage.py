@@ -15,12 +15,11 @@ from typing import Callable, Protocol
 from common.config import FaasConfig, load_config
 from common.logs import setup_logging
 from common.metrics import serve
-from common.streams import connect
 from common.worker import RunLimits
 from common.yamlsource import ConfigError
 
 log = logging.getLogger(__name__)
-CONFIG_ERROR_EXIT = 2
+CONFIG_ERROR_EXIT = 2  # bad config or missing weights: the launcher does not retry it
 
 
 class Runnable(Protocol):
@@ -68,7 +67,6 @@ def main(
     stage: str,
     build: Callable[[StageArgs], Runnable],
     *,
-    default_metrics_port: Callable[[FaasConfig, int], int],
     argv: list[str] | None = None,
 ) -> int:
     args = parse_args(stage, argv)
@@ -83,8 +81,8 @@ def main(
         print(f"{args.config}: redis.url is not set and no --redis-url given "
               "(FAAS.py starts an embedded Redis and passes it)", file=sys.stderr)
         return CONFIG_ERROR_EXIT
-    port = args.metrics_port if args.metrics_port is not None else default_metrics_port(
-        config, args.replica)
+    port = args.metrics_port if args.metrics_port is not None else config.metrics_port(
+        stage, args.replica)
     if config.metrics.enabled and port >= 0:
         serve(config.metrics.host, port)
     stage_args = StageArgs(

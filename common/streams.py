@@ -46,7 +46,8 @@ class Claimed:
     deliveries: int
 
 
-def _id(value: Any) -> str:
+def text(value: Any) -> str:
+    """A Redis reply value (bytes: clients here never decode) as str."""
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
@@ -75,12 +76,12 @@ class Reclaimer:
         reply: Any = self.client.xautoclaim(
             stream, self.group, self.consumer, min_idle_ms, start_id=start, count=count
         )
-        self._cursor[stream] = _id(reply[0])
+        self._cursor[stream] = text(reply[0])
         ids: list[str] = []
         bodies: dict[str, dict[bytes, bytes] | None] = {}
         for entry_id, fields in reply[1]:
-            ids.append(_id(entry_id))
-            bodies[_id(entry_id)] = fields or None
+            ids.append(text(entry_id))
+            bodies[text(entry_id)] = fields or None
         return ids, bodies
 
     def _xpending_xclaim(self, stream: str, min_idle_ms: int, count: int) -> tuple[list[str], dict]:
@@ -90,20 +91,20 @@ class Reclaimer:
         page: Any = self.client.xpending_range(
             stream, self.group, min=start or "-", max="+", count=count * 10 + 1
         )
-        if start is not None and page and _id(page[0]["message_id"]) == start:
+        if start is not None and page and text(page[0]["message_id"]) == start:
             page = page[1:]
         if len(page) < count * 10:
             self._cursor.pop(stream, None)  # reached the end: next time scan from the start
         else:
-            self._cursor[stream] = _id(page[-1]["message_id"])
-        idle = [_id(p["message_id"]) for p in page if p["time_since_delivered"] >= min_idle_ms]
+            self._cursor[stream] = text(page[-1]["message_id"])
+        idle = [text(p["message_id"]) for p in page if p["time_since_delivered"] >= min_idle_ms]
         if not idle:
             return [], {}
         claimed: Any = self.client.xclaim(
             stream, self.group, self.consumer, min_idle_ms, list[Any](idle[:count])
         )
         bodies: dict[str, dict[bytes, bytes] | None] = {
-            _id(entry_id): fields or None for entry_id, fields in claimed
+            text(entry_id): fields or None for entry_id, fields in claimed
         }
         ids = list(bodies)
         # Before 7.0, XCLAIM skips entries trimmed from the stream while pending; report them
@@ -122,7 +123,7 @@ class Reclaimer:
             stream, self.group, min=min(ids, key=_sort_key), max=max(ids, key=_sort_key),
             count=len(ids) + 100, consumername=self.consumer,
         )
-        return {_id(row["message_id"]): int(row["times_delivered"]) for row in rows}
+        return {text(row["message_id"]): int(row["times_delivered"]) for row in rows}
 
 
 def _sort_key(entry_id: str) -> tuple[int, int]:
@@ -137,18 +138,18 @@ def group_lag(client: redis.Redis, stream: str, group: str) -> int | None:
     except redis.ResponseError:
         return None
     for info in groups:
-        if _id(info["name"]) != group:
+        if text(info["name"]) != group:
             continue
         pending = int(info.get("pending", 0))
         lag = info.get("lag")
         if lag is not None:
             return pending + int(lag)
-        last = _id(info["last-delivered-id"])
+        last = text(info["last-delivered-id"])
         # Before 7.0 there is no `lag`: count what follows the last delivered entry, up to a
         # bound (entries carry JPEGs; a huge backlog reads as LEGACY_LAG_CAP). Inclusive range
         # (exclusive ones need 6.2), minus the last delivered entry itself.
         after: Any = client.xrange(stream, min=last, max="+", count=LEGACY_LAG_CAP + 1)
-        if after and _id(after[0][0]) == last:
+        if after and text(after[0][0]) == last:
             after = after[1:]
         return pending + len(after)
     return None

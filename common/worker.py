@@ -33,7 +33,7 @@ from common.metrics import (
     REDIS_RECONNECTS,
     STREAM_LENGTH,
 )
-from common.streams import Reclaimer, ensure_group, group_lag
+from common.streams import Reclaimer, ensure_group, group_lag, text
 
 log = logging.getLogger(__name__)
 
@@ -270,7 +270,7 @@ class StreamWorker(Generic[M]):
             count=self.settings.batch_size, block=max(1, int(self.settings.block * 1000)),
         )
         batch = [
-            _Raw(_text(stream), _text(entry_id), fields or None, 1)
+            _Raw(text(stream), text(entry_id), fields or None, 1)
             for stream, entries in reply or []
             for entry_id, fields in entries
         ]
@@ -362,7 +362,3 @@ class StreamWorker(Generic[M]):
         handled = sum(len(ids) for ids in by_stream.values())
         self.processed += handled
         MESSAGES_PROCESSED.labels(self.stage).inc(handled)
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

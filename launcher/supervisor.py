@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.backoff import Backoff
+from common.stage import CONFIG_ERROR_EXIT
 from launcher.procs import spawn, stop
 
 log = logging.getLogger(__name__)
 HEALTHY_AFTER_S = 60.0  # a process that ran this long has its backoff reset
-CANNOT_START = 2  # a stage's exit code for a bad config or missing weights: retrying won't help
 
 
 @dataclass
@@ -27,7 +27,7 @@ class StageProcess:
     next_start: float = 0.0
     restarts: int = 0
     finished: bool = False  # exited 0: not restarted
-    cannot_start: bool = False  # exited CANNOT_START: the whole pipeline stops
+    cannot_start: bool = False  # exited CONFIG_ERROR_EXIT: the whole pipeline stops
     last_exit: int | None = None
 
     @property
@@ -56,7 +56,7 @@ class Supervisor:
                     p.finished = True
                     log.info("stage=%s exited cleanly; not restarted", p.name)
                     continue
-                if code == CANNOT_START:
+                if code == CONFIG_ERROR_EXIT:
                     p.finished = p.cannot_start = True
                     log.error("stage=%s cannot start (its message is above); not restarted", p.name)
                     continue
@@ -77,6 +77,10 @@ class Supervisor:
             output.close()  # the child holds its own descriptor
         p.started_at = time.monotonic()
         log.info("stage=%s started pid=%d", p.name, p.proc.pid)
+
+    @property
+    def failed_to_start(self) -> list[str]:
+        return [p.name for p in self.processes if p.cannot_start]
 
     def signal_all(self, signum: int) -> None:
         for p in self.processes:

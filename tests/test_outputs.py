@@ -23,7 +23,7 @@ import yaml
 
 from common import keys
 from common.streams import group_lag
-from tests.pipeline import Faas, free_port_block, scrape, write_config
+from tests.pipeline import Faas, free_port_block, write_config
 from tests.servers import ROOT, RedisServer, free_port, missing, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]

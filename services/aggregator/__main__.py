@@ -40,5 +40,4 @@ def build(args: StageArgs) -> StreamWorker[Attributes]:
 
 
 if __name__ == "__main__":
-    sys.exit(main("aggregator", build,
-                  default_metrics_port=lambda c, r: c.metrics_port("aggregator", r)))
+    sys.exit(main("aggregator", build))

@@ -21,6 +21,7 @@ import redis
 from common import keys
 from common.config import FaasConfig, parse_duration
 from common.pipeline_status import pipeline_status
+from common.streams import text
 from services.aggregator.store import AggregateStore
 
 log = logging.getLogger(__name__)
@@ -52,10 +53,6 @@ class ApiError(Exception):
     def __init__(self, status: HTTPStatus, message: str) -> None:
         super().__init__(message)
         self.status = status
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 class Api:
@@ -90,7 +87,7 @@ class Api:
         return {"cameras": [
             {"id": c.id, "enabled": c.enabled, "fps": c.fps, "source": c.safe_url,
              "actions": list(c.actions) if c.actions else "all the analyzer produces",
-             "state": {_text(k): _text(v) for k, v in state.items()}}
+             "state": {text(k): text(v) for k, v in state.items()}}
             for c, state in zip(self.config.cameras, states)
         ]}
 

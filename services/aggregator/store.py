@@ -14,6 +14,7 @@ import redis
 
 from common import keys
 from common.messages import Attributes
+from common.streams import text
 
 AGE_BANDS: tuple[tuple[int, str], ...] = (
     (17, "0-17"), (24, "18-24"), (34, "25-34"), (44, "35-44"), (54, "45-54"), (64, "55-64"),
@@ -59,16 +60,12 @@ class Tally:
             pipe.zadd(keys.agg_value(a.camera, attribute, value), member, nx=True)
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 class AggregateStore:
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
 
     def cameras(self) -> list[str]:
-        return sorted(_text(c) for c in self.client.smembers(keys.AGG_CAMERAS))
+        return sorted(text(c) for c in self.client.smembers(keys.AGG_CAMERAS))
 
     def _values(self, cameras: list[str]) -> dict[str, list[str]]:
         pipe = self.client.pipeline(transaction=False)
@@ -79,7 +76,7 @@ class AggregateStore:
         seen: dict[str, set[str]] = {a: set() for a in ATTRIBUTES}
         for _camera in cameras:
             for attribute in ATTRIBUTES:
-                seen[attribute].update(_text(v) for v in next(replies))
+                seen[attribute].update(text(v) for v in next(replies))
         ordered = {a: sorted(v) for a, v in seen.items()}
         ordered["age"] = [b for b in AGE_BAND_NAMES if b in seen["age"]]
         return ordered

@@ -40,4 +40,4 @@ def build(args: StageArgs) -> StreamWorker[Face]:
 
 
 if __name__ == "__main__":
-    sys.exit(main("analyzer", build, default_metrics_port=lambda c, r: c.metrics_port("analyzer", r)))
+    sys.exit(main("analyzer", build))

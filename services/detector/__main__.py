@@ -35,4 +35,4 @@ def build(args: StageArgs) -> StreamWorker[Frame]:
 
 
 if __name__ == "__main__":
-    sys.exit(main("detector", build, default_metrics_port=lambda c, r: c.metrics_port("detector", r)))
+    sys.exit(main("detector", build))

@@ -20,4 +20,4 @@ def build(args: StageArgs) -> IngestService:
 
 
 if __name__ == "__main__":
-    sys.exit(main("ingest", build, default_metrics_port=lambda c, r: c.metrics_port("ingest", r)))
+    sys.exit(main("ingest", build))
