@@ -28,6 +28,7 @@ def check(path: Path, env: dict[str, str] | None = None) -> subprocess.Completed
 
 @pytest.mark.parametrize("text, line, expected", [
     ("cameras:\n  - id: door\n    fps: 2\n", 2, "cameras.0: give exactly one of url or device"),
+    ("cameras:\n  - url: a.mp4\n    fps: 2\n", 2, "cameras.0.id: Field required"),
     ("cameras:\n  - id: door\n    url: a.mp4\n    fps: fast\n", 4, "cameras.0.fps: Input should be a valid number"),
     ("cameras:\n  - id: door\n    url: a.mp4\n    colour: red\n", 4, "cameras.0.colour: unknown key"),
     ("analyzer:\n  replicas: 1\n  batch_sise: 4\n", 3, "analyzer.batch_sise: unknown key"),
